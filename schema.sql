@@ -1,0 +1,126 @@
+-- The schema of a slidearchive archive, applied in order.
+--
+-- Each section starting with a line `-- version N: why` is applied once, in one
+-- transaction, when an archive at a lower `PRAGMA user_version` is opened. Released
+-- sections are never edited: change the schema by appending a section. Tables are the
+-- storage; the views at the end of each section are the documented query interface.
+
+-- version 1: archive core: posts, sessions, blocks, slides and links
+CREATE TABLE post (
+    id             INTEGER PRIMARY KEY,
+    -- Canonical absolute path or URL the post was imported from.
+    source         TEXT NOT NULL UNIQUE,
+    slug           TEXT NOT NULL UNIQUE,
+    title          TEXT NOT NULL,
+    author         TEXT,
+    date           TEXT,
+    description    TEXT,
+    tags           TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),
+    front_matter_format TEXT CHECK (front_matter_format IN ('yaml', 'toml')),
+    front_matter   TEXT,
+    meta           TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(meta)),
+    session_level  INTEGER,
+    -- Parser version and options the rows below were made with (re-import re-parses
+    -- an unchanged source when they differ).
+    parsed_with    TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    bytes          INTEGER NOT NULL,
+    imported_at    TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    -- The exact bytes imported; export starts from these.
+    content        BLOB NOT NULL
+);
+
+CREATE TABLE session (
+    id        INTEGER PRIMARY KEY,
+    post_id   INTEGER NOT NULL REFERENCES post(id) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    level     INTEGER NOT NULL,
+    title     TEXT NOT NULL,
+    UNIQUE (post_id, position)
+);
+
+CREATE TABLE block (
+    id          INTEGER PRIMARY KEY,
+    post_id     INTEGER NOT NULL REFERENCES post(id) ON DELETE CASCADE,
+    session_id  INTEGER REFERENCES session(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    level       INTEGER,
+    start       INTEGER NOT NULL,
+    end         INTEGER NOT NULL,
+    is_comment  INTEGER NOT NULL,
+    markdown    TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    UNIQUE (post_id, position)
+);
+CREATE INDEX block_session ON block(session_id);
+
+CREATE TABLE slide (
+    id         INTEGER PRIMARY KEY,
+    post_id    INTEGER NOT NULL REFERENCES post(id) ON DELETE CASCADE,
+    session_id INTEGER REFERENCES session(id) ON DELETE CASCADE,
+    block_id   INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    url        TEXT NOT NULL,
+    alt        TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    syntax     TEXT NOT NULL,
+    url_start  INTEGER NOT NULL,
+    url_end    INTEGER NOT NULL,
+    UNIQUE (post_id, position)
+);
+CREATE INDEX slide_session ON slide(session_id);
+CREATE INDEX slide_block ON slide(block_id);
+CREATE INDEX slide_url ON slide(url);
+
+CREATE TABLE link (
+    id         INTEGER PRIMARY KEY,
+    post_id    INTEGER NOT NULL REFERENCES post(id) ON DELETE CASCADE,
+    session_id INTEGER REFERENCES session(id) ON DELETE CASCADE,
+    block_id   INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    url        TEXT NOT NULL,
+    host       TEXT,
+    text       TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    UNIQUE (post_id, position)
+);
+CREATE INDEX link_session ON link(session_id);
+CREATE INDEX link_block ON link(block_id);
+CREATE INDEX link_host ON link(host);
+
+CREATE VIEW posts AS
+SELECT p.id, p.slug, p.title, p.author, p.date, p.description, p.tags,
+       p.meta AS front_matter, p.source, p.bytes, p.sha256,
+       (SELECT count(*) FROM session s WHERE s.post_id = p.id) AS sessions,
+       (SELECT count(*) FROM slide s WHERE s.post_id = p.id) AS slides,
+       p.imported_at, p.updated_at
+FROM post p;
+
+CREATE VIEW sessions AS
+SELECT s.id, s.post_id, p.slug AS post, s.position, s.level, s.title,
+       (SELECT count(*) FROM block b WHERE b.session_id = s.id AND b.is_comment) AS comments,
+       (SELECT count(*) FROM slide sl WHERE sl.session_id = s.id) AS slides
+FROM session s JOIN post p ON p.id = s.post_id;
+
+CREATE VIEW blocks AS
+SELECT b.id, b.post_id, p.slug AS post, b.session_id, s.title AS session, b.position,
+       b.kind, b.level, b.is_comment, b.start, b.end, b.markdown, b.text
+FROM block b JOIN post p ON p.id = b.post_id LEFT JOIN session s ON s.id = b.session_id;
+
+CREATE VIEW comments AS
+SELECT b.id, b.post_id, p.slug AS post, b.session_id, s.title AS session, b.position,
+       b.kind, b.text, b.markdown
+FROM block b JOIN post p ON p.id = b.post_id JOIN session s ON s.id = b.session_id
+WHERE b.is_comment;
+
+CREATE VIEW slides AS
+SELECT sl.id, sl.post_id, p.slug AS post, sl.session_id, s.title AS session,
+       sl.position, sl.url, sl.alt, sl.title, sl.syntax
+FROM slide sl JOIN post p ON p.id = sl.post_id LEFT JOIN session s ON s.id = sl.session_id;
+
+CREATE VIEW links AS
+SELECT l.id, l.post_id, p.slug AS post, l.session_id, s.title AS session,
+       l.position, l.url, l.host, l.text, l.kind
+FROM link l JOIN post p ON p.id = l.post_id LEFT JOIN session s ON s.id = l.session_id;

@@ -1,0 +1,74 @@
+//! The archive: one folder with `archive.db`. This is the only code that touches SQLite;
+//! one [`Archive`] owns the connection and sets its pragmas here, in one place.
+
+mod read;
+mod schema;
+mod write;
+
+pub use read::{PostSummary, StoredBlock, StoredPost, StoredSession, StoredSlide};
+pub use write::{Landed, NewPost};
+
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The database file inside an archive folder.
+pub const DB_FILE: &str = "archive.db";
+
+/// How long a writer waits for another process's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Archive {
+    conn: Connection,
+    dir: PathBuf,
+}
+
+impl Archive {
+    /// Opens the archive in `dir`, creating the folder and database if needed, and brings
+    /// its schema up to date.
+    pub fn open_or_create(dir: &Path) -> Result<Archive> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        Self::open_at(dir)
+    }
+
+    /// Opens an archive that must already exist (for commands that only read it).
+    pub fn open(dir: &Path) -> Result<Archive> {
+        if !dir.join(DB_FILE).is_file() {
+            return Err(Error::NoArchive(dir.to_path_buf()));
+        }
+        Self::open_at(dir)
+    }
+
+    fn open_at(dir: &Path) -> Result<Archive> {
+        let path = dir.join(DB_FILE);
+        let conn = Connection::open(&path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Refuse a newer archive before any pragma below can write to it.
+        schema::check_not_newer(&conn, &path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        let mut archive = Archive {
+            conn,
+            dir: dir.to_path_buf(),
+        };
+        schema::migrate(&mut archive.conn, &path)?;
+        Ok(archive)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Archive {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        schema::migrate(&mut conn, Path::new(":memory:")).unwrap();
+        Archive {
+            conn,
+            dir: PathBuf::from(":memory:"),
+        }
+    }
+}

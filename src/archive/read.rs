@@ -1,0 +1,235 @@
+//! Reading posts back: finding one by id, slug or source, listing, and loading one whole.
+
+use super::Archive;
+use crate::error::{Error, Result};
+use rusqlite::{OptionalExtension, Row, params};
+
+/// One line of `slidearchive list`.
+#[derive(Debug, Clone)]
+pub struct PostSummary {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub sessions: i64,
+    pub slides: i64,
+    pub source: String,
+}
+
+/// A post as stored, with everything `show` and the JSON export need.
+#[derive(Debug, Clone)]
+pub struct StoredPost {
+    pub id: i64,
+    pub slug: String,
+    pub source: String,
+    pub title: String,
+    pub author: Option<String>,
+    pub date: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub front_matter: serde_json::Map<String, serde_json::Value>,
+    pub sha256: String,
+    pub bytes: i64,
+    /// Blocks before the first session.
+    pub intro: Vec<StoredBlock>,
+    /// Slides before the first session.
+    pub intro_slides: Vec<StoredSlide>,
+    pub sessions: Vec<StoredSession>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    pub position: i64,
+    pub title: String,
+    pub comments: Vec<StoredBlock>,
+    pub slides: Vec<StoredSlide>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredBlock {
+    pub kind: String,
+    pub markdown: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredSlide {
+    pub position: i64,
+    pub url: String,
+    pub alt: String,
+    pub title: String,
+}
+
+impl Archive {
+    /// Finds a post by id, slug or source (as stored, or a path that resolves to it).
+    pub fn find_post(&self, key: &str) -> Result<i64> {
+        let by = |sql: &str, value: &dyn rusqlite::ToSql| -> Result<Option<i64>> {
+            Ok(self.conn.query_row(sql, [value], |r| r.get(0)).optional()?)
+        };
+        if let Ok(id) = key.parse::<i64>()
+            && let Some(id) = by("SELECT id FROM post WHERE id = ?1", &id)?
+        {
+            return Ok(id);
+        }
+        if let Some(id) = by("SELECT id FROM post WHERE slug = ?1", &key)? {
+            return Ok(id);
+        }
+        if let Some(id) = by("SELECT id FROM post WHERE source = ?1", &key)? {
+            return Ok(id);
+        }
+        if let Ok(path) = std::fs::canonicalize(key)
+            && let Some(id) = by(
+                "SELECT id FROM post WHERE source = ?1",
+                &path.to_string_lossy(),
+            )?
+        {
+            return Ok(id);
+        }
+        Err(Error::PostNotFound(key.to_string()))
+    }
+
+    pub fn post_ids(&self) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare("SELECT id FROM post ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// The exact bytes the post was imported from.
+    pub fn post_content(&self, id: i64) -> Result<Vec<u8>> {
+        Ok(self
+            .conn
+            .query_row("SELECT content FROM post WHERE id = ?1", [id], |r| r.get(0))?)
+    }
+
+    /// Number of sessions and slides of a post.
+    pub fn post_counts(&self, id: i64) -> Result<(usize, usize)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM session WHERE post_id = ?1),
+                    (SELECT count(*) FROM slide WHERE post_id = ?1)",
+            [id],
+            |r| Ok((r.get::<_, i64>(0)? as usize, r.get::<_, i64>(1)? as usize)),
+        )?)
+    }
+
+    pub fn post_slug(&self, id: i64) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("SELECT slug FROM post WHERE id = ?1", [id], |r| r.get(0))?)
+    }
+
+    pub fn list_posts(&self) -> Result<Vec<PostSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, slug, title, sessions, slides, source FROM posts ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PostSummary {
+                id: r.get(0)?,
+                slug: r.get(1)?,
+                title: r.get(2)?,
+                sessions: r.get(3)?,
+                slides: r.get(4)?,
+                source: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn load_post(&self, id: i64) -> Result<StoredPost> {
+        let mut post = self.conn.query_row(
+            "SELECT id, slug, source, title, author, date, description, tags, meta, sha256, bytes
+             FROM post WHERE id = ?1",
+            [id],
+            |r| {
+                let tags: String = r.get(7)?;
+                let meta: String = r.get(8)?;
+                Ok(StoredPost {
+                    id: r.get(0)?,
+                    slug: r.get(1)?,
+                    source: r.get(2)?,
+                    title: r.get(3)?,
+                    author: r.get(4)?,
+                    date: r.get(5)?,
+                    description: r.get(6)?,
+                    tags: serde_json::from_str(&tags).unwrap_or_default(),
+                    front_matter: serde_json::from_str(&meta).unwrap_or_default(),
+                    sha256: r.get(9)?,
+                    bytes: r.get(10)?,
+                    intro: Vec::new(),
+                    intro_slides: Vec::new(),
+                    sessions: Vec::new(),
+                })
+            },
+        )?;
+
+        let mut stmt = self.conn.prepare(
+            "SELECT id, position, title FROM session WHERE post_id = ?1 ORDER BY position",
+        )?;
+        let sessions: Vec<(i64, StoredSession)> = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get(0)?,
+                    StoredSession {
+                        position: r.get(1)?,
+                        title: r.get(2)?,
+                        comments: Vec::new(),
+                        slides: Vec::new(),
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let index_of = |session_id: Option<i64>| {
+            session_id.and_then(|sid| sessions.iter().position(|(id, _)| *id == sid))
+        };
+
+        let mut blocks = self.conn.prepare(
+            "SELECT session_id, is_comment, kind, markdown, text FROM block
+             WHERE post_id = ?1 ORDER BY position",
+        )?;
+        let mut rows = blocks.query(params![id])?;
+        let mut placed: Vec<(Option<usize>, bool, StoredBlock)> = Vec::new();
+        while let Some(r) = rows.next()? {
+            placed.push((index_of(r.get(0)?), r.get(1)?, block(r, 2)?));
+        }
+        let mut slides = self.conn.prepare(
+            "SELECT session_id, position, url, alt, title FROM slide
+             WHERE post_id = ?1 ORDER BY position",
+        )?;
+        let mut rows = slides.query(params![id])?;
+        let mut slide_rows = Vec::new();
+        while let Some(r) = rows.next()? {
+            let slide = StoredSlide {
+                position: r.get(1)?,
+                url: r.get(2)?,
+                alt: r.get(3)?,
+                title: r.get(4)?,
+            };
+            slide_rows.push((index_of(r.get(0)?), slide));
+        }
+
+        let mut sessions: Vec<StoredSession> = sessions.into_iter().map(|(_, s)| s).collect();
+        for (session, is_comment, b) in placed {
+            match session {
+                None => post.intro.push(b),
+                Some(i) if is_comment => sessions[i].comments.push(b),
+                Some(_) => {}
+            }
+        }
+        for (session, slide) in slide_rows {
+            match session {
+                Some(i) => sessions[i].slides.push(slide),
+                None => post.intro_slides.push(slide),
+            }
+        }
+        post.sessions = sessions;
+        Ok(post)
+    }
+}
+
+fn block(r: &Row, at: usize) -> rusqlite::Result<StoredBlock> {
+    Ok(StoredBlock {
+        kind: r.get(at)?,
+        markdown: r.get(at + 1)?,
+        text: r.get(at + 2)?,
+    })
+}

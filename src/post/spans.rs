@@ -433,7 +433,7 @@ mod tests {
             urls("xhttps://no http:// https://a.b?q=1&r=2"),
             ["https://a.b?q=1&r=2"]
         );
-        let excluded = vec![5..17];
+        let excluded: Vec<Range<usize>> = std::iter::once(5..17).collect();
         assert!(bare_urls("https://a.io", 5, &excluded).is_empty());
     }
 }

@@ -60,7 +60,9 @@ CREATE TABLE slide (
     id         INTEGER PRIMARY KEY,
     post_id    INTEGER NOT NULL REFERENCES post(id) ON DELETE CASCADE,
     session_id INTEGER REFERENCES session(id) ON DELETE CASCADE,
-    block_id   INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,
+    -- Not a foreign key: the block is always replaced together with its slides, and
+    -- an index for the key's checks would cost every import more than it serves.
+    block_id   INTEGER NOT NULL,
     position   INTEGER NOT NULL,
     url        TEXT NOT NULL,
     alt        TEXT NOT NULL,
@@ -71,14 +73,13 @@ CREATE TABLE slide (
     UNIQUE (post_id, position)
 );
 CREATE INDEX slide_session ON slide(session_id);
-CREATE INDEX slide_block ON slide(block_id);
 CREATE INDEX slide_url ON slide(url);
 
 CREATE TABLE link (
     id         INTEGER PRIMARY KEY,
     post_id    INTEGER NOT NULL REFERENCES post(id) ON DELETE CASCADE,
     session_id INTEGER REFERENCES session(id) ON DELETE CASCADE,
-    block_id   INTEGER NOT NULL REFERENCES block(id) ON DELETE CASCADE,
+    block_id   INTEGER NOT NULL,
     position   INTEGER NOT NULL,
     url        TEXT NOT NULL,
     host       TEXT,
@@ -87,7 +88,6 @@ CREATE TABLE link (
     UNIQUE (post_id, position)
 );
 CREATE INDEX link_session ON link(session_id);
-CREATE INDEX link_block ON link(block_id);
 CREATE INDEX link_host ON link(host);
 
 CREATE VIEW posts AS

@@ -3,9 +3,11 @@
 
 use crate::archive::{Archive, Landed, NewPost};
 use crate::error::{Error, Result};
-use crate::post::{self, PARSER_VERSION, ParseOptions};
+use crate::post::{self, PARSER_VERSION, ParseOptions, Post};
 use crate::source::{self, Input, Origin};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::mpsc::SyncSender;
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -50,52 +52,108 @@ impl ImportReport {
 }
 
 /// Imports every post named by `inputs`, calling `on_outcome` as each one lands or fails.
+///
+/// Reading, hashing and parsing run on a second thread, ahead of the thread that owns the
+/// archive, so parsing one post overlaps storing the previous one. A bounded channel
+/// between them keeps memory flat however many posts there are.
 pub fn import(
     archive: &mut Archive,
     inputs: &[String],
     options: &ImportOptions,
     mut on_outcome: impl FnMut(&Outcome),
 ) -> ImportReport {
+    let parsed_with = parsed_with(&options.parse);
+    // What is already stored lets the reader skip parsing unchanged sources; the
+    // archive still checks each one inside its own transaction.
+    let known = archive.stored_sources(&parsed_with).unwrap_or_default();
     let mut report = ImportReport::default();
-    let mut record = |outcome: Outcome| {
-        on_outcome(&outcome);
-        report.outcomes.push(outcome);
-    };
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(16);
+        scope.spawn(|| read_all(inputs, options, &known, sender));
+        for prepared in receiver {
+            let outcome = land(archive, prepared, options, &parsed_with);
+            on_outcome(&outcome);
+            report.outcomes.push(outcome);
+        }
+    });
+    report
+}
+
+/// One input as the reader thread hands it over.
+struct Prepared {
+    shown: String,
+    read: Result<Read, String>,
+}
+
+/// A post read and, unless it looked unchanged, parsed.
+struct Read {
+    origin: Origin,
+    bytes: Vec<u8>,
+    sha256: String,
+    parsed: Option<Result<Parsed, String>>,
+}
+
+struct Parsed {
+    post: Post,
+    title: String,
+    slug: String,
+}
+
+fn read_all(
+    inputs: &[String],
+    options: &ImportOptions,
+    known: &HashMap<String, String>,
+    sender: SyncSender<Prepared>,
+) {
     for input in inputs {
         let found = match source::expand(input) {
             Ok(found) => found,
             Err(e) => {
-                record(failure(input, e));
+                let (shown, reason) = match e {
+                    Error::Input { input, reason } => (input, reason),
+                    other => (input.clone(), other.to_string()),
+                };
+                let failed = Prepared {
+                    shown,
+                    read: Err(reason),
+                };
+                if sender.send(failed).is_err() {
+                    return;
+                }
                 continue;
             }
         };
         for Input { shown, origin } in found {
-            record(match import_one(archive, &origin, options) {
-                Ok((slug, landed, sessions, slides)) => Outcome::Imported {
-                    input: shown,
-                    slug,
-                    landed,
-                    sessions,
-                    slides,
-                },
-                Err(reason) => Outcome::Failed {
-                    input: shown,
-                    reason,
-                },
+            let read = source::read(&origin).map(|bytes| {
+                let sha256 = hex::encode(Sha256::digest(&bytes));
+                let unchanged = known.get(&origin.key()) == Some(&sha256);
+                let parsed = (!unchanged).then(|| parse(&origin, &bytes, options));
+                Read {
+                    origin,
+                    bytes,
+                    sha256,
+                    parsed,
+                }
             });
+            if sender.send(Prepared { shown, read }).is_err() {
+                return;
+            }
         }
     }
-    report
 }
 
-fn failure(input: &str, e: Error) -> Outcome {
-    match e {
-        Error::Input { input, reason } => Outcome::Failed { input, reason },
-        other => Outcome::Failed {
-            input: input.to_string(),
-            reason: other.to_string(),
-        },
-    }
+fn parse(origin: &Origin, bytes: &[u8], options: &ImportOptions) -> Result<Parsed, String> {
+    let text = source::as_text(bytes)?;
+    let post = post::parse(text, options.parse)?;
+    let stem = origin.stem();
+    let title = post
+        .meta
+        .title
+        .clone()
+        .or_else(|| post.first_heading.clone())
+        .unwrap_or_else(|| stem.clone());
+    let slug = slugify(post.meta.slug.as_deref().unwrap_or(&stem));
+    Ok(Parsed { post, title, slug })
 }
 
 /// Parser version and options, as stored with each post.
@@ -106,40 +164,61 @@ pub fn parsed_with(options: &ParseOptions) -> String {
     }
 }
 
-fn import_one(
+fn land(
     archive: &mut Archive,
-    origin: &Origin,
+    prepared: Prepared,
     options: &ImportOptions,
+    parsed_with: &str,
+) -> Outcome {
+    let Prepared { shown: input, read } = prepared;
+    match read.and_then(|read| store(archive, read, options, parsed_with)) {
+        Ok((slug, landed, sessions, slides)) => Outcome::Imported {
+            input,
+            slug,
+            landed,
+            sessions,
+            slides,
+        },
+        Err(reason) => Outcome::Failed { input, reason },
+    }
+}
+
+fn store(
+    archive: &mut Archive,
+    read: Read,
+    options: &ImportOptions,
+    parsed_with: &str,
 ) -> Result<(String, Landed, usize, usize), String> {
-    let bytes = source::read(origin)?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let Read {
+        origin,
+        bytes,
+        sha256,
+        parsed,
+    } = read;
     let key = origin.key();
-    let parsed_with = parsed_with(&options.parse);
     let db = |e: Error| format!("{e}; the archive is unchanged, try again");
-    if let Some(id) = archive.unchanged(&key, &sha256, &parsed_with).map_err(db)? {
+    if parsed.is_none()
+        && let Some(id) = archive.unchanged(&key, &sha256, parsed_with).map_err(db)?
+    {
         let (sessions, slides) = archive.post_counts(id).map_err(db)?;
         let slug = archive.post_slug(id).map_err(db)?;
         return Ok((slug, Landed::Unchanged(id), sessions, slides));
     }
-    let text = source::as_text(&bytes)?;
-    let post = post::parse(text, options.parse)?;
-    let stem = origin.stem();
-    let title = post
-        .meta
-        .title
-        .clone()
-        .or_else(|| post.first_heading.clone())
-        .unwrap_or_else(|| stem.clone());
-    let slug = slugify(post.meta.slug.as_deref().unwrap_or(&stem));
+    // Parsed ahead, or (rarely) changed since the reader looked: parse here.
+    let Parsed { post, title, slug } = match parsed {
+        Some(parsed) => parsed?,
+        None => parse(&origin, &bytes, options)?,
+    };
+    let content = source::as_text(&bytes)?;
     let landed = archive
         .store_post(&NewPost {
             source: &key,
-            content: text,
+            content,
             sha256: &sha256,
             post: &post,
             title: &title,
             slug: &slug,
-            parsed_with: &parsed_with,
+            parsed_with,
         })
         .map_err(db)?;
     let slug = archive.post_slug(landed.id()).map_err(db)?;

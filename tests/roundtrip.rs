@@ -9,7 +9,12 @@ use slidearchive::import::{ImportOptions, Outcome, import};
 use std::path::{Path, PathBuf};
 
 fn import_one(archive: &mut Archive, path: &Path) -> i64 {
-    let report = import(archive, &[path.display().to_string()], &ImportOptions::default(), |_| {});
+    let report = import(
+        archive,
+        &[path.display().to_string()],
+        &ImportOptions::default(),
+        |_| {},
+    );
     match &report.outcomes[..] {
         [Outcome::Imported { landed, .. }] => landed.id(),
         other => panic!("{}: {other:?}", path.display()),
@@ -17,7 +22,9 @@ fn import_one(archive: &mut Archive, path: &Path) -> i64 {
 }
 
 fn corpus_files(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/commonmark").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/commonmark")
+        .join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -31,8 +38,15 @@ fn corpus_files(dir: &str) -> Vec<PathBuf> {
 fn every_commonmark_and_gfm_spec_example_comes_back_byte_identical() {
     let tmp = tempfile::tempdir().unwrap();
     let mut archive = Archive::open_or_create(tmp.path()).unwrap();
-    let files: Vec<PathBuf> = corpus_files("spec").into_iter().chain(corpus_files("gfm")).collect();
-    assert!(files.len() > 1300, "corpus is missing: {} files", files.len());
+    let files: Vec<PathBuf> = corpus_files("spec")
+        .into_iter()
+        .chain(corpus_files("gfm"))
+        .collect();
+    assert!(
+        files.len() > 1300,
+        "corpus is missing: {} files",
+        files.len()
+    );
     let mut different = Vec::new();
     for path in &files {
         let id = import_one(&mut archive, path);
@@ -53,7 +67,11 @@ struct Piece {
 }
 
 fn url() -> impl Strategy<Value = String> {
-    ("[a-z]{1,8}", 0u32..100_000, prop_oneof!["jpg", "png", "jpeg"])
+    (
+        "[a-z]{1,8}",
+        0u32..100_000,
+        prop_oneof!["jpg", "png", "jpeg"],
+    )
         .prop_map(|(dir, n, ext)| format!("https://img.example.net/{dir}/{n}.{ext}"))
 }
 
@@ -75,20 +93,50 @@ fn words() -> impl Strategy<Value = String> {
 
 fn piece() -> impl Strategy<Value = Piece> {
     prop_oneof![
-        words().prop_map(|text| Piece { text, images: vec![] }),
+        words().prop_map(|text| Piece {
+            text,
+            images: vec![]
+        }),
         ("[1-3]", words()).prop_map(|(level, title)| Piece {
             text: format!("{} {title}", "#".repeat(level.parse().unwrap())),
             images: vec![],
         }),
-        (url(), "[a-z ]{0,6}").prop_map(|(u, alt)| Piece { text: format!("![{alt}]({u})"), images: vec![u] }),
-        (url(), "[a-z]{1,6}").prop_map(|(u, t)| Piece { text: format!("![]({u} \"{t}\")"), images: vec![u] }),
-        url().prop_map(|u| Piece { text: format!("<img src=\"{u}\" alt=\"x\">"), images: vec![u] }),
-        url().prop_map(|u| Piece { text: format!("{{{{< figure src=\"{u}\" >}}}}"), images: vec![u] }),
-        (words(), words()).prop_map(|(a, b)| Piece { text: format!("- {a}\n  - {b}\n- item"), images: vec![] }),
-        words().prop_map(|w| Piece { text: format!("```\n{w}\n![](not-a-slide.png)\n```"), images: vec![] }),
-        words().prop_map(|w| Piece { text: format!("> {w}\n> more"), images: vec![] }),
-        Just(Piece { text: "<!--more-->".into(), images: vec![] }),
-        Just(Piece { text: "---".into(), images: vec![] }),
+        (url(), "[a-z ]{0,6}").prop_map(|(u, alt)| Piece {
+            text: format!("![{alt}]({u})"),
+            images: vec![u]
+        }),
+        (url(), "[a-z]{1,6}").prop_map(|(u, t)| Piece {
+            text: format!("![]({u} \"{t}\")"),
+            images: vec![u]
+        }),
+        url().prop_map(|u| Piece {
+            text: format!("<img src=\"{u}\" alt=\"x\">"),
+            images: vec![u]
+        }),
+        url().prop_map(|u| Piece {
+            text: format!("{{{{< figure src=\"{u}\" >}}}}"),
+            images: vec![u]
+        }),
+        (words(), words()).prop_map(|(a, b)| Piece {
+            text: format!("- {a}\n  - {b}\n- item"),
+            images: vec![]
+        }),
+        words().prop_map(|w| Piece {
+            text: format!("```\n{w}\n![](not-a-slide.png)\n```"),
+            images: vec![]
+        }),
+        words().prop_map(|w| Piece {
+            text: format!("> {w}\n> more"),
+            images: vec![]
+        }),
+        Just(Piece {
+            text: "<!--more-->".into(),
+            images: vec![]
+        }),
+        Just(Piece {
+            text: "---".into(),
+            images: vec![]
+        }),
     ]
 }
 

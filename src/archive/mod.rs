@@ -49,6 +49,8 @@ impl Archive {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // A bigger page cache keeps the index pages that random keys (slide URLs) touch.
+        conn.pragma_update(None, "cache_size", -65536)?;
         let mut archive = Archive {
             conn,
             dir: dir.to_path_buf(),

@@ -4,6 +4,7 @@ use super::Archive;
 use crate::error::Result;
 use crate::post::Post;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::HashMap;
 
 /// A parsed post ready to be stored.
 pub struct NewPost<'a> {
@@ -46,6 +47,15 @@ impl Archive {
             )?
             .query_row(params![source, sha256, parsed_with], |r| r.get(0))
             .optional()?)
+    }
+
+    /// The stored sources made with `parsed_with`, each with its content's SHA-256.
+    pub fn stored_sources(&self, parsed_with: &str) -> Result<HashMap<String, String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source, sha256 FROM post WHERE parsed_with = ?1")?;
+        let rows = stmt.query_map([parsed_with], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Stores a post whole or not at all. An edited source keeps its post id; its

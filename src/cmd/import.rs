@@ -40,11 +40,12 @@ pub fn run(archive: &mut Archive, args: ImportArgs) -> Result<Exit> {
     let unchanged = report.count(|l| matches!(l, Landed::Unchanged(_)));
     let mut summary = format!(
         "{}: {new} new, {updated} updated, {unchanged} unchanged",
-        plural(report.outcomes.len(), "post")
+        plural(new + updated + unchanged, "post")
     );
     if failed > 0 {
         summary.push_str(&format!(
-            ", {failed} failed (see above; nothing of them was written)"
+            "; {} failed (see above; nothing of them was written)",
+            plural(failed, "input")
         ));
     }
     eprintln!("{summary}; archive: {}", archive.dir().display());

@@ -49,10 +49,15 @@ pub fn write_files(
     let mut written = Vec::with_capacity(ids.len());
     for &id in ids {
         let slug = archive.post_slug(id)?;
-        let mut name = format!("{slug}.{}", format.extension());
-        if !used.insert(name.to_lowercase()) {
-            name = format!("{slug}-{id}.{}", format.extension());
-            used.insert(name.to_lowercase());
+        let ext = format.extension();
+        let mut name = format!("{slug}.{ext}");
+        let mut tries = 1;
+        while !used.insert(name.to_lowercase()) {
+            name = match tries {
+                1 => format!("{slug}-{id}.{ext}"),
+                n => format!("{slug}-{id}-{n}.{ext}"),
+            };
+            tries += 1;
         }
         let path = out.join(name);
         let bytes = render(archive, id, format)?;

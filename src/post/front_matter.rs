@@ -95,15 +95,40 @@ pub fn find(source: &str, start: usize) -> Result<Option<FrontMatter>, String> {
     }))
 }
 
+// Errors name the line in the whole file: the front matter starts on line 2, after
+// the opening delimiter.
 fn parse_yaml(raw: &str) -> Result<Value, String> {
-    serde_saphyr::from_str::<Value>(raw)
-        .map_err(|e| format!("malformed YAML front matter: {}", one_line(&e.to_string())))
+    serde_saphyr::from_str::<Value>(raw).map_err(|e| {
+        let line = e.location().map(|l| l.line() as usize);
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        // "error: line 1 column 8: unclosed bracket '['" -> "unclosed bracket '['"
+        let reason = match first.find("column ") {
+            Some(at) => first[at..].split_once(": ").map_or(first, |(_, r)| r),
+            None => first.trim_start_matches("error: "),
+        };
+        malformed("YAML", line, reason)
+    })
 }
 
 fn parse_toml(raw: &str) -> Result<Value, String> {
-    let table: toml::Table = toml::from_str(raw)
-        .map_err(|e| format!("malformed TOML front matter: {}", one_line(&e.to_string())))?;
+    let table: toml::Table = toml::from_str(raw).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| raw[..span.start.min(raw.len())].lines().count().max(1));
+        malformed("TOML", line, e.message())
+    })?;
     Ok(toml_to_json(toml::Value::Table(table)))
+}
+
+fn malformed(format: &str, line: Option<usize>, reason: &str) -> String {
+    let at = line
+        .map(|l| format!(" at line {}", l + 1))
+        .unwrap_or_default();
+    format!(
+        "malformed {format} front matter{at}: {}; fix it and import again",
+        reason.trim()
+    )
 }
 
 /// TOML dates have no JSON form: they become their TOML text (`1979-05-27T07:32:00Z`).
@@ -119,10 +144,6 @@ fn toml_to_json(value: toml::Value) -> Value {
             Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
         }
     }
-}
-
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl FrontMatter {
@@ -249,8 +270,17 @@ mod tests {
 
     #[test]
     fn malformed_front_matter_is_an_error() {
-        assert!(find("---\ntitle: [unclosed\n---\n", 0).is_err());
-        assert!(find("+++\ntitle = \n+++\n", 0).is_err());
+        let yaml = find("---\na: 1\ntitle: [unclosed\n---\n", 0).unwrap_err();
+        assert!(
+            yaml.starts_with("malformed YAML front matter at line 3: unclosed bracket"),
+            "{yaml}"
+        );
+        let toml = find("+++\na = 1\ntitle = \n+++\n", 0).unwrap_err();
+        assert!(
+            toml.starts_with("malformed TOML front matter at line 3: "),
+            "{toml}"
+        );
+        assert!(!yaml.contains('\n') && !toml.contains('\n'));
     }
 
     #[test]

@@ -1134,7 +1134,8 @@ fn bad_inputs_each_get_one_line_and_exit_1_while_good_ones_import() {
     run.failure_line("missing.md", "no such file");
     run.failure_line("no-markdown", "no markdown");
     run.failure_line(unreachable, "cannot download");
-    assert!(run.stderr.contains(", 7 failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 posts: 2 new"), "{}", run.stderr);
+    assert!(run.stderr.contains("; 7 inputs failed"), "{}", run.stderr);
     let out = run.stdout();
     assert!(out.contains("imported good-one"), "{out}");
     assert!(out.contains("imported good-two"), "{out}");

@@ -80,9 +80,16 @@ pub fn find(source: &str, start: usize) -> Result<Option<FrontMatter>, String> {
     if raw.trim().is_empty() {
         return Ok(None);
     }
-    let value = match format {
-        Format::Yaml => parse_yaml(raw)?,
-        Format::Toml => parse_toml(raw)?,
+    let parsed = match format {
+        Format::Yaml => parse_yaml(raw),
+        Format::Toml => parse_toml(raw),
+    };
+    let value = match parsed {
+        Ok(value) => value,
+        // `---`, a paragraph, `---` is also plain markdown (a rule and a setext heading):
+        // only text that starts like keys is front matter that failed to parse.
+        Err(_) if !starts_like_keys(raw, format) => return Ok(None),
+        Err(reason) => return Err(reason),
     };
     let Value::Object(fields) = value else {
         return Ok(None);
@@ -93,6 +100,34 @@ pub fn find(source: &str, start: usize) -> Result<Option<FrontMatter>, String> {
         raw: raw.to_string(),
         fields,
     }))
+}
+
+/// Whether the first line that is not blank or a comment reads like `key: value`
+/// (YAML) or `key = value` / `[table]` (TOML).
+fn starts_like_keys(raw: &str, format: Format) -> bool {
+    let Some(line) = raw
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+    else {
+        return false;
+    };
+    let key_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '"' | '\'' | '.');
+    match format {
+        Format::Yaml => {
+            let key = line.split_once(':').map(|(k, _)| k.trim_end());
+            let after_colon = line.split_once(':').map(|(_, rest)| rest);
+            key.is_some_and(|k| !k.is_empty() && k.chars().all(|c| key_char(c) || c == ' '))
+                && after_colon.is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        }
+        Format::Toml => {
+            line.starts_with('[')
+                || line.split_once('=').is_some_and(|(k, _)| {
+                    let k = k.trim();
+                    !k.is_empty() && k.chars().all(key_char)
+                })
+        }
+    }
 }
 
 // Errors name the line in the whole file: the front matter starts on line 2, after
@@ -263,6 +298,9 @@ mod tests {
             "--- \nnot closed",
             "----\na: b\n----\n",
             "text\n---\na: b\n---\n",
+            "---\n\n{{< figure src=\"a.png\" >}}\n\n---",
+            "---\n- a\n- [b\n---\n",
+            "+++\nsome words\n+++\n",
         ] {
             assert_eq!(found(src), None, "{src:?}");
         }

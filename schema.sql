@@ -124,3 +124,92 @@ CREATE VIEW links AS
 SELECT l.id, l.post_id, p.slug AS post, l.session_id, s.title AS session,
        l.position, l.url, l.host, l.text, l.kind
 FROM link l JOIN post p ON p.id = l.post_id LEFT JOIN session s ON s.id = l.session_id;
+
+-- version 2: slide images: each URL once with its state, every fetch attempt, and the
+-- content-addressed image files
+CREATE TABLE image (
+    sha256      TEXT PRIMARY KEY,
+    bytes       INTEGER NOT NULL,
+    media_type  TEXT NOT NULL,
+    -- File name extension in the store: images/<sha256[0..2]>/<sha256>.<ext>
+    ext         TEXT NOT NULL,
+    width       INTEGER,
+    height      INTEGER,
+    stored_at   TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row per distinct image address: an http(s) URL, or a file:// URL for an image
+-- next to a local post (a page bundle).
+CREATE TABLE url (
+    id          INTEGER PRIMARY KEY,
+    url         TEXT NOT NULL UNIQUE,
+    state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'stored', 'failed')),
+    -- The current content, once stored.
+    sha256      TEXT REFERENCES image(sha256),
+    -- Why the last attempt failed: http_status, not_an_image, too_large, timed_out,
+    -- connection_error, refused_local_path, too_many_redirects, unsupported.
+    error       TEXT,
+    reason      TEXT,
+    etag        TEXT,
+    last_modified TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    fetched_at  TEXT
+);
+-- Partial: pending URLs, the bulk of every import, cost this index nothing.
+CREATE INDEX url_sha256 ON url(sha256) WHERE sha256 IS NOT NULL;
+
+-- Every attempt (a retry inside one run is one attempt), newest last.
+CREATE TABLE fetch (
+    id            INTEGER PRIMARY KEY,
+    url_id        INTEGER NOT NULL REFERENCES url(id) ON DELETE CASCADE,
+    at            TEXT NOT NULL,
+    final_url     TEXT,
+    http_status   INTEGER,
+    content_type  TEXT,
+    bytes         INTEGER,
+    sha256        TEXT,
+    error         TEXT,
+    reason        TEXT,
+    etag          TEXT,
+    last_modified TEXT,
+    milliseconds  INTEGER
+);
+CREATE INDEX fetch_url ON fetch(url_id);
+CREATE INDEX fetch_sha256 ON fetch(sha256);
+
+-- Which URL each slide resolves to (relative paths resolved against the post).
+ALTER TABLE slide ADD COLUMN url_id INTEGER REFERENCES url(id);
+CREATE INDEX slide_url_id ON slide(url_id);
+-- Lookups by address go through url now.
+DROP INDEX slide_url;
+
+CREATE VIEW images AS
+SELECT i.sha256, i.bytes, i.media_type, i.width, i.height,
+       'images/' || substr(i.sha256, 1, 2) || '/' || i.sha256 || '.' || i.ext AS path,
+       (SELECT count(*) FROM url u WHERE u.sha256 = i.sha256) AS urls,
+       i.stored_at
+FROM image i;
+
+DROP VIEW slides;
+CREATE VIEW slides AS
+SELECT sl.id, sl.post_id, p.slug AS post, sl.session_id, s.title AS session,
+       sl.position, sl.url, sl.alt, sl.title, sl.syntax,
+       u.url AS resolved_url, u.state, u.error, u.reason, u.sha256,
+       CASE WHEN i.sha256 IS NOT NULL
+            THEN 'images/' || substr(i.sha256, 1, 2) || '/' || i.sha256 || '.' || i.ext END AS path
+FROM slide sl
+JOIN post p ON p.id = sl.post_id
+LEFT JOIN session s ON s.id = sl.session_id
+LEFT JOIN url u ON u.id = sl.url_id
+LEFT JOIN image i ON i.sha256 = u.sha256;
+
+CREATE VIEW urls AS
+SELECT u.id, u.url, u.state, u.error, u.reason, u.sha256, u.attempts, u.fetched_at,
+       u.etag, u.last_modified,
+       (SELECT count(*) FROM slide sl WHERE sl.url_id = u.id) AS slides
+FROM url u;
+
+CREATE VIEW fetches AS
+SELECT f.id, u.url, f.final_url, f.at, f.http_status, f.content_type, f.bytes, f.sha256,
+       f.error, f.reason, f.etag, f.last_modified, f.milliseconds
+FROM fetch f JOIN url u ON u.id = f.url_id;

@@ -4,7 +4,7 @@
 use crate::archive::{Archive, Landed, NewPost};
 use crate::error::{Error, Result};
 use crate::post::{self, PARSER_VERSION, ParseOptions, Post};
-use crate::source::{self, Input, Origin};
+use crate::source::{self, Input, Origin, Target};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::mpsc::SyncSender;
@@ -95,6 +95,7 @@ struct Read {
 
 struct Parsed {
     post: Post,
+    targets: Vec<Target>,
     title: String,
     slug: String,
 }
@@ -153,7 +154,13 @@ fn parse(origin: &Origin, bytes: &[u8], options: &ImportOptions) -> Result<Parse
         .or_else(|| post.first_heading.clone())
         .unwrap_or_else(|| stem.clone());
     let slug = slugify(post.meta.slug.as_deref().unwrap_or(&stem));
-    Ok(Parsed { post, title, slug })
+    let targets = post.slides.iter().map(|s| origin.resolve(&s.url)).collect();
+    Ok(Parsed {
+        post,
+        targets,
+        title,
+        slug,
+    })
 }
 
 /// Parser version and options, as stored with each post.
@@ -205,7 +212,12 @@ fn store(
         return Ok((slug, Landed::Unchanged(id), sessions, slides));
     }
     // Parsed ahead, or (rarely) changed since the reader looked: parse here.
-    let Parsed { post, title, slug } = match parsed {
+    let Parsed {
+        post,
+        targets,
+        title,
+        slug,
+    } = match parsed {
         Some(parsed) => parsed?,
         None => parse(&origin, &bytes, options)?,
     };
@@ -216,6 +228,7 @@ fn store(
             content,
             sha256: &sha256,
             post: &post,
+            targets: &targets,
             title: &title,
             slug: &slug,
             parsed_with,

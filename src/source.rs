@@ -58,6 +58,142 @@ pub struct Input {
     pub origin: Origin,
 }
 
+/// Where a slide's image is to be read from, resolved against its post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An http(s) URL: absolute, or relative to a post imported from a URL.
+    Web(String),
+    /// A file inside a local post's folder (a page bundle), as a `file://` URL.
+    Local(String),
+    /// Something that is never read; stored as a failed URL with this reason.
+    Refused {
+        url: String,
+        error: &'static str,
+        reason: String,
+    },
+}
+
+impl Target {
+    /// The address stored once in the `url` table.
+    pub fn url(&self) -> &str {
+        match self {
+            Target::Web(url) | Target::Local(url) | Target::Refused { url, .. } => url,
+        }
+    }
+}
+
+impl Origin {
+    /// Resolves an image reference as written in this post.
+    pub fn resolve(&self, written: &str) -> Target {
+        let written = written.trim();
+        let lower = written.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Target::Web(written.to_string());
+        }
+        if written.starts_with("//") {
+            return Target::Web(format!("https:{written}"));
+        }
+        let refused = |error, reason: String| Target::Refused {
+            url: written.to_string(),
+            error,
+            reason,
+        };
+        if written.is_empty() {
+            return refused("unsupported", "the image has no address".into());
+        }
+        if let Some(scheme) = url_scheme(written) {
+            return refused(
+                "unsupported",
+                format!(
+                    "{scheme}: addresses are not fetched; only http(s) URLs and files next to the post"
+                ),
+            );
+        }
+        match self {
+            Origin::Url(base) => match reqwest::Url::parse(base).and_then(|b| b.join(written)) {
+                Ok(joined) => Target::Web(joined.to_string()),
+                Err(e) => refused("unsupported", format!("cannot resolve against {base}: {e}")),
+            },
+            Origin::File(post) => {
+                let relative = percent_decode(written.split(['?', '#']).next().unwrap_or(written));
+                if Path::new(&relative).is_absolute() {
+                    return refused(
+                        "refused_local_path",
+                        "absolute paths are never read; put the image next to the post and use a relative path".into(),
+                    );
+                }
+                let folder = post.parent().unwrap_or(Path::new("/"));
+                match contained(folder, Path::new(&relative)) {
+                    Some(path) => Target::Local(format!("file://{}", path.display())),
+                    None => Target::Refused {
+                        url: format!("file://{}", folder.join(&relative).display()),
+                        error: "refused_local_path",
+                        reason: "the path leaves the post's folder; only images inside it are read"
+                            .into(),
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// `scheme:` at the start of a reference (`data:`, `ftp:`, `file:`), if any.
+fn url_scheme(written: &str) -> Option<&str> {
+    let (scheme, _) = written.split_once(':')?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    // A one-letter scheme is a Windows drive (`C:`), which is an absolute path.
+    (valid && scheme.len() > 1).then_some(scheme)
+}
+
+/// `folder/relative` with `.` and `..` resolved lexically, if it stays inside `folder`.
+/// Symlinks are checked again when the file is read.
+pub fn contained(folder: &Path, relative: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => parts.push(part),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(
+        parts
+            .iter()
+            .fold(folder.to_path_buf(), |path, part| path.join(part)),
+    )
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
 /// Turns one command-line argument into the posts it names: a URL, a file, or every
 /// `*.md` / `*.markdown` under a folder (hidden entries skipped, sorted by path).
 pub fn expand(input: &str) -> Result<Vec<Input>> {
@@ -224,6 +360,48 @@ mod tests {
             Origin::Url("https://h/raw/post.md?x=1".into()).stem(),
             "post"
         );
+    }
+
+    #[test]
+    fn image_references_resolve_against_their_post() {
+        let post = Origin::File(PathBuf::from("/blog/kubecon/index.md"));
+        let web = |s: &str| Target::Web(s.to_string());
+        assert_eq!(
+            post.resolve("https://img.x/a.png"),
+            web("https://img.x/a.png")
+        );
+        assert_eq!(post.resolve("//img.x/a.png"), web("https://img.x/a.png"));
+        assert_eq!(
+            post.resolve("slide-1.png"),
+            Target::Local("file:///blog/kubecon/slide-1.png".into())
+        );
+        assert_eq!(
+            post.resolve("./img/a%20b.png?v=1"),
+            Target::Local("file:///blog/kubecon/img/a b.png".into())
+        );
+        assert_eq!(
+            post.resolve("img/../b.png"),
+            Target::Local("file:///blog/kubecon/b.png".into())
+        );
+        for escaping in [
+            "../other/a.png",
+            "/etc/passwd",
+            "img/../../a.png",
+            "data:image/png;base64,AAAA",
+            "ftp://x/a.png",
+            "",
+        ] {
+            assert!(
+                matches!(post.resolve(escaping), Target::Refused { .. }),
+                "{escaping}"
+            );
+        }
+        let remote = Origin::Url("https://raw.x/posts/recap.md".into());
+        assert_eq!(
+            remote.resolve("img/a.png"),
+            web("https://raw.x/posts/img/a.png")
+        );
+        assert_eq!(remote.resolve("/a.png"), web("https://raw.x/a.png"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use super::Archive;
 use crate::error::Result;
 use crate::post::Post;
+use crate::source::Target;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
 
@@ -13,6 +14,8 @@ pub struct NewPost<'a> {
     pub content: &'a str,
     pub sha256: &'a str,
     pub post: &'a Post,
+    /// Where each slide's image is read from, in the order of `post.slides`.
+    pub targets: &'a [Target],
     pub title: &'a str,
     /// The slug wanted (front matter `slug` or the file name); made unique on insert.
     pub slug: &'a str,
@@ -228,10 +231,20 @@ fn insert_parts(tx: &Transaction, post_id: i64, new: &NewPost) -> Result<()> {
 
     let mut insert_slide = tx.prepare_cached(
         "INSERT INTO slide (post_id, session_id, block_id, position, url, alt, title, syntax,
-             url_start, url_end)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             url_start, url_end, url_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
+    let mut url_ids: HashMap<&str, i64> = HashMap::new();
     for (i, s) in post.slides.iter().enumerate() {
+        let target = &new.targets[i];
+        let url_id = match url_ids.get(target.url()) {
+            Some(&id) => id,
+            None => {
+                let id = url_id(tx, target)?;
+                url_ids.insert(target.url(), id);
+                id
+            }
+        };
         insert_slide.execute(params![
             post_id,
             session_id(s.session),
@@ -243,6 +256,7 @@ fn insert_parts(tx: &Transaction, post_id: i64, new: &NewPost) -> Result<()> {
             s.syntax.as_str(),
             s.url_span.start as i64,
             s.url_span.end as i64,
+            url_id,
         ])?;
     }
 
@@ -263,6 +277,26 @@ fn insert_parts(tx: &Transaction, post_id: i64, new: &NewPost) -> Result<()> {
         ])?;
     }
     Ok(())
+}
+
+/// The id of a slide's URL row, added as pending (or failed, if it is never read).
+/// Most URLs are new, so insert first and look up only when the URL was known.
+fn url_id(tx: &rusqlite::Connection, target: &Target) -> Result<i64> {
+    let (state, error, reason) = match target {
+        Target::Refused { error, reason, .. } => ("failed", Some(*error), Some(reason.as_str())),
+        _ => ("pending", None, None),
+    };
+    let added = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO url (url, state, error, reason) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![target.url(), state, error, reason])?;
+    if added == 1 {
+        return Ok(tx.last_insert_rowid());
+    }
+    Ok(tx
+        .prepare_cached("SELECT id FROM url WHERE url = ?1")?
+        .query_row([target.url()], |r| r.get(0))?)
 }
 
 /// The lower-cased host of an absolute URL, without user info or port.
@@ -294,6 +328,14 @@ mod tests {
             content,
             sha256: sha,
             post,
+            // Leaked: a test helper's few bytes, so the borrowed slice outlives it.
+            targets: Box::leak(
+                post.slides
+                    .iter()
+                    .map(|s| Target::Web(s.url.clone()))
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            ),
             title: "T",
             slug: "t",
             parsed_with: "p1",

@@ -26,8 +26,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import posts from markdown files, folders (recursively) and http(s) URLs
+    /// Import posts from markdown files, folders (recursively) and http(s) URLs, and
+    /// download their slide images
     Import(ImportArgs),
+    /// Download the slide images still missing (never tried, or failed before)
+    Fetch(FetchArgs),
     /// Print a post as imported (byte-identical) or as JSON; --all --out DIR writes every post
     Export(ExportArgs),
     /// List the posts with their session and slide counts
@@ -42,13 +45,83 @@ pub struct ImportArgs {
     #[arg(required = true, value_name = "PATH_OR_URL")]
     pub inputs: Vec<String>,
 
-    /// Do not download slide images
+    /// Do not download slide images ('slidearchive fetch' gets them later)
     #[arg(long)]
     pub no_fetch: bool,
+
+    /// Say what would be imported and fetched, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write a JSON report of the run (posts and URLs, with reasons for failures)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub download: DownloadArgs,
 
     /// Heading level that starts a session (default: the shallowest level the post uses)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=6))]
     pub session_level: Option<u8>,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Only URLs that failed before
+    #[arg(long)]
+    pub failed_only: bool,
+
+    /// Only the URLs of this post (id, slug or source)
+    #[arg(long, value_name = "POST")]
+    pub post: Option<String>,
+
+    /// Ask again for stored URLs (conditionally); a changed image is kept beside the old one
+    #[arg(long, conflicts_with = "failed_only")]
+    pub refresh: bool,
+
+    /// Write a JSON report of the run
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub download: DownloadArgs,
+}
+
+/// How images are downloaded.
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// Downloads at once
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: u32,
+
+    /// Downloads at once from one host
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub per_host: u32,
+
+    /// Pause between two requests to one host, in milliseconds
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub per_host_delay: u64,
+
+    /// Largest image accepted, in bytes
+    #[arg(long, default_value_t = 50 * 1024 * 1024, value_name = "BYTES")]
+    pub max_image_bytes: u64,
+
+    /// Seconds to wait for a connection, or for the next bytes of a response
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+
+    /// Retries for 5xx, 429, timeouts and broken connections
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+
+    /// Longest pause between retries (also caps a server's Retry-After), in seconds
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub max_backoff: u64,
+
+    /// Extra request header, 'Name: value' for every host or 'HOST=Name: value' for one
+    /// (e.g. a Referer for a host that blocks hotlinking); repeatable
+    #[arg(long = "header", value_name = "[HOST=]NAME: VALUE")]
+    pub headers: Vec<crate::fetch::HeaderRule>,
 }
 
 #[derive(Debug, Args)]

@@ -6,12 +6,14 @@ use crate::error::{Error, Result};
 use crate::post::{self, PARSER_VERSION, ParseOptions, Post};
 use crate::source::{self, Input, Origin, Target};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc::SyncSender;
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub parse: ParseOptions,
+    /// Work out what would happen; write nothing.
+    pub dry_run: bool,
 }
 
 /// What happened to one input.
@@ -33,6 +35,8 @@ pub enum Outcome {
 #[derive(Debug, Clone, Default)]
 pub struct ImportReport {
     pub outcomes: Vec<Outcome>,
+    /// In a dry run: the image addresses a real run would download.
+    pub would_fetch: BTreeSet<String>,
 }
 
 impl ImportReport {
@@ -71,7 +75,13 @@ pub fn import(
         let (sender, receiver) = std::sync::mpsc::sync_channel(16);
         scope.spawn(|| read_all(inputs, options, &known, sender));
         for prepared in receiver {
-            let outcome = land(archive, prepared, options, &parsed_with);
+            let outcome = land(
+                archive,
+                prepared,
+                options,
+                &parsed_with,
+                &mut report.would_fetch,
+            );
             on_outcome(&outcome);
             report.outcomes.push(outcome);
         }
@@ -176,9 +186,17 @@ fn land(
     prepared: Prepared,
     options: &ImportOptions,
     parsed_with: &str,
+    would_fetch: &mut BTreeSet<String>,
 ) -> Outcome {
     let Prepared { shown: input, read } = prepared;
-    match read.and_then(|read| store(archive, read, options, parsed_with)) {
+    let landed = read.and_then(|read| {
+        if options.dry_run {
+            dry_run(archive, read, options, parsed_with, would_fetch)
+        } else {
+            store(archive, read, options, parsed_with)
+        }
+    });
+    match landed {
         Ok((slug, landed, sessions, slides)) => Outcome::Imported {
             input,
             slug,
@@ -188,6 +206,51 @@ fn land(
         },
         Err(reason) => Outcome::Failed { input, reason },
     }
+}
+
+/// What `store` would do, without writing: the post's fate, and the images it would fetch.
+fn dry_run(
+    archive: &Archive,
+    read: Read,
+    options: &ImportOptions,
+    parsed_with: &str,
+    would_fetch: &mut BTreeSet<String>,
+) -> Result<(String, Landed, usize, usize), String> {
+    let key = read.origin.key();
+    let db = |e: Error| format!("{e}");
+    if let Some(id) = archive
+        .unchanged(&key, &read.sha256, parsed_with)
+        .map_err(db)?
+    {
+        let (sessions, slides) = archive.post_counts(id).map_err(db)?;
+        return Ok((
+            archive.post_slug(id).map_err(db)?,
+            Landed::Unchanged(id),
+            sessions,
+            slides,
+        ));
+    }
+    let parsed = match read.parsed {
+        Some(parsed) => parsed?,
+        None => parse(&read.origin, &read.bytes, options)?,
+    };
+    for target in &parsed.targets {
+        if !matches!(target, Target::Refused { .. })
+            && !archive.url_is_stored(target.url()).map_err(db)?
+        {
+            would_fetch.insert(target.url().to_string());
+        }
+    }
+    let landed = match archive.post_id_by_source(&key).map_err(db)? {
+        Some(id) => Landed::Updated(id),
+        None => Landed::New(0),
+    };
+    Ok((
+        parsed.slug,
+        landed,
+        parsed.post.sessions.len(),
+        parsed.post.slides.len(),
+    ))
 }
 
 fn store(

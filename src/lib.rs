@@ -7,7 +7,8 @@
 //!   the byte span of everything export may slice or rewrite; pure, no I/O;
 //! - [`archive`]: the only code that touches SQLite; one transaction per post;
 //! - [`import`]: ties the three together and reports each input's outcome;
-//! - [`export`]: the stored bytes back out, or JSON.
+//! - [`fetch`]: downloads slide images in parallel into the content-addressed store;
+//! - [`export`]: the stored bytes back out, rewritten to local images, or JSON.
 //!
 //! `cmd` turns command-line arguments into calls on these and prints the results.
 
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod cmd;
 pub mod error;
 pub mod export;
+pub mod fetch;
 pub mod import;
 pub mod post;
 pub mod source;

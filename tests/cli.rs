@@ -83,8 +83,10 @@ impl Sandbox {
         self.write(rel, std::fs::read(EXAMPLE).unwrap())
     }
 
+    /// Imports without downloading images: these tests are about the archive core;
+    /// tests/fetch.rs covers downloads.
     fn import(&self, args: &[&str]) -> Run {
-        Run::of(self.cmd().arg("import").args(args))
+        Run::of(self.cmd().args(["import", "--no-fetch"]).args(args))
     }
 
     fn run(&self, args: &[&str]) -> Run {
@@ -641,7 +643,7 @@ fn archive_can_be_chosen_with_the_environment_variable() {
     Run::of(
         sb.bare_cmd()
             .env("SLIDEARCHIVE_ARCHIVE", &elsewhere)
-            .args(["import", "cloud-summit-2023-recap.md"]),
+            .args(["import", "--no-fetch", "cloud-summit-2023-recap.md"]),
     )
     .ok();
     assert!(elsewhere.join("archive.db").is_file());

@@ -1,15 +1,19 @@
 //! The archive: one folder with `archive.db`. This is the only code that touches SQLite;
 //! one [`Archive`] owns the connection and sets its pragmas here, in one place.
 
+mod images;
 mod read;
 mod schema;
+mod store;
 mod write;
 
+pub use images::{Recorded, Which};
 pub use read::{PostSummary, StoredBlock, StoredPost, StoredSession, StoredSlide};
-pub use write::{Landed, NewPost};
+pub use store::{HEAD_BYTES, Incoming, Kept, Store, relative_path};
+pub use write::{Landed, NewPost, host_of};
 
 use crate::error::{Error, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -40,6 +44,36 @@ impl Archive {
         Self::open_at(dir)
     }
 
+    /// Opens an existing archive for reading only: nothing is created or migrated, and
+    /// SQLite refuses every write.
+    pub fn open_read_only(dir: &Path) -> Result<Archive> {
+        let path = dir.join(DB_FILE);
+        if !path.is_file() {
+            return Err(Error::NoArchive(dir.to_path_buf()));
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        schema::check_not_newer(&conn, &path)?;
+        Ok(Archive {
+            conn,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// An empty archive in memory: what a dry run compares against when there is no
+    /// archive yet.
+    pub fn scratch() -> Result<Archive> {
+        let mut conn = Connection::open_in_memory()?;
+        schema::migrate(&mut conn, Path::new(":memory:"))?;
+        Ok(Archive {
+            conn,
+            dir: PathBuf::from(":memory:"),
+        })
+    }
+
     fn open_at(dir: &Path) -> Result<Archive> {
         let path = dir.join(DB_FILE);
         let conn = Connection::open(&path)?;
@@ -65,12 +99,11 @@ impl Archive {
 
     #[cfg(test)]
     pub(crate) fn in_memory() -> Archive {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "foreign_keys", true).unwrap();
-        schema::migrate(&mut conn, Path::new(":memory:")).unwrap();
-        Archive {
-            conn,
-            dir: PathBuf::from(":memory:"),
-        }
+        let archive = Archive::scratch().unwrap();
+        archive
+            .conn
+            .pragma_update(None, "foreign_keys", true)
+            .unwrap();
+        archive
     }
 }

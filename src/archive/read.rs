@@ -87,6 +87,23 @@ impl Archive {
         Err(Error::PostNotFound(key.to_string()))
     }
 
+    pub fn post_id_by_source(&self, source: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT id FROM post WHERE source = ?1", [source], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Whether this address already has its image stored.
+    pub fn url_is_stored(&self, url: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM url WHERE url = ?1 AND state = 'stored'")?
+            .exists([url])?)
+    }
+
     pub fn post_ids(&self) -> Result<Vec<i64>> {
         let mut stmt = self.conn.prepare("SELECT id FROM post ORDER BY id")?;
         let ids = stmt

@@ -300,7 +300,7 @@ fn url_id(tx: &rusqlite::Connection, target: &Target) -> Result<i64> {
 }
 
 /// The lower-cased host of an absolute URL, without user info or port.
-pub(crate) fn host_of(url: &str) -> Option<String> {
+pub fn host_of(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
     let host = authority.rsplit('@').next()?;

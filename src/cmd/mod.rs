@@ -1,8 +1,10 @@
 //! One file per subcommand: arguments -> library options -> call -> print.
 
 mod export;
+mod fetch;
 mod import;
 mod list;
+mod report;
 mod show;
 
 use crate::archive::Archive;
@@ -22,7 +24,8 @@ pub enum Exit {
 
 pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
-        Command::Import(args) => import::run(&mut Archive::open_or_create(&cli.archive)?, args),
+        Command::Import(args) => import::run(&cli.archive, args),
+        Command::Fetch(args) => fetch::run(&mut Archive::open(&cli.archive)?, args),
         Command::Export(args) => export::run(&Archive::open(&cli.archive)?, args),
         Command::List => list::run(&Archive::open(&cli.archive)?),
         Command::Show(args) => show::run(&Archive::open(&cli.archive)?, args),

@@ -140,6 +140,19 @@ pub struct ExportArgs {
 
     #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
     pub format: ExportFormat,
+
+    /// 'local' points each fetched slide at a copy of its image in DIR/images/, so DIR
+    /// works offline (needs --out; markdown only)
+    #[arg(long, value_enum, default_value_t = ImageLinks::AsImported, requires = "out")]
+    pub images: ImageLinks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageLinks {
+    /// Keep the URLs as written: the export is byte-identical to the source
+    AsImported,
+    /// Rewrite fetched slides to the copies in DIR/images/
+    Local,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

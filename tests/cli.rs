@@ -640,11 +640,11 @@ fn archive_can_be_chosen_with_the_environment_variable() {
     let sb = Sandbox::new();
     sb.example("cloud-summit-2023-recap.md");
     let elsewhere = sb.root().join("elsewhere");
-    Run::of(
-        sb.bare_cmd()
-            .env("SLIDEARCHIVE_ARCHIVE", &elsewhere)
-            .args(["import", "--no-fetch", "cloud-summit-2023-recap.md"]),
-    )
+    Run::of(sb.bare_cmd().env("SLIDEARCHIVE_ARCHIVE", &elsewhere).args([
+        "import",
+        "--no-fetch",
+        "cloud-summit-2023-recap.md",
+    ]))
     .ok();
     assert!(elsewhere.join("archive.db").is_file());
     assert!(
@@ -1443,7 +1443,23 @@ fn json_export_has_its_keys_in_the_documented_order() {
         for sl in s["slides"].as_array().unwrap() {
             let mut keys: Vec<&str> = sl.as_object().unwrap().keys().map(String::as_str).collect();
             keys.sort();
-            assert_eq!(keys, ["alt", "position", "title", "url"]);
+            assert_eq!(
+                keys,
+                [
+                    "alt",
+                    "bytes",
+                    "height",
+                    "media_type",
+                    "path",
+                    "position",
+                    "reason",
+                    "sha256",
+                    "state",
+                    "title",
+                    "url",
+                    "width"
+                ]
+            );
         }
     }
     // Session keys in order too: position, title, comments, slides.
@@ -1478,7 +1494,16 @@ fn json_export_has_its_keys_in_the_documented_order() {
             "position": 9,
             "url": "https://img.example.net/notes/202306171121444.jpg",
             "alt": "",
-            "title": "service export flow"
+            "title": "service export flow",
+            // Imported with --no-fetch: pending, no file yet.
+            "state": "pending",
+            "reason": null,
+            "sha256": null,
+            "bytes": null,
+            "media_type": null,
+            "width": null,
+            "height": null,
+            "path": null
         })
     );
     assert_eq!(
@@ -1819,4 +1844,133 @@ fn recorded_spans_point_at_the_slide_urls_and_blocks_in_the_source() {
          WHERE CAST(substr(p.content, b.start + 1, b.end - b.start) AS TEXT) IS NOT b.markdown",
     );
     assert!(bad_blocks.is_empty(), "{bad_blocks:#?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Offline export of a page bundle: images read from disk, rewritten to local copies.
+// ---------------------------------------------------------------------------------------
+
+/// A tiny but real PNG (signature + IHDR) of the given size; `seed` varies the bytes.
+fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, seed]);
+    bytes
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+const BUNDLE: &str = "---\ntitle: Bundle\n---\n\n## Talk\n\n![](slide-1.png)\n\n![cover](<my slides/cover (1).png> \"Cover\")\n\n![ref][s2]\n\n<img src=\"slide-2.png\" alt=\"two\">\n\n{{< figure src=\"slide-1.png\" >}}\n\nText with ![missing](https://127.0.0.1:1/gone.png) inline.\n\n[s2]: slide-2.png\n";
+
+fn bundle(sb: &Sandbox) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let (one, two, cover) = (png(4, 3, 1), png(5, 6, 2), png(7, 8, 3));
+    sb.write("bundle/index.md", BUNDLE);
+    sb.write("bundle/slide-1.png", &one);
+    sb.write("bundle/slide-2.png", &two);
+    sb.write("bundle/my slides/cover (1).png", &cover);
+    (one, two, cover)
+}
+
+#[test]
+fn page_bundle_images_are_read_from_disk_into_the_store() {
+    let sb = Sandbox::new();
+    let (one, two, cover) = bundle(&sb);
+    let run = Run::of(sb.cmd().args(["import", "--retries", "0", "bundle"]));
+    run.expect_code(1); // the unreachable URL fails; the rest is stored
+    assert!(run.stderr.contains("gone.png"), "{}", run.stderr);
+    for bytes in [&one, &two, &cover] {
+        let sha = sha256_hex(bytes);
+        let path = sb.archive().join(format!("images/{}/{sha}.png", &sha[..2]));
+        assert_eq!(std::fs::read(&path).unwrap(), *bytes, "{}", path.display());
+    }
+    assert_eq!(sb.count("SELECT count(*) FROM images"), 3);
+    assert_eq!(
+        sb.texts("SELECT width || 'x' || height FROM images ORDER BY width"),
+        ["4x3", "5x6", "7x8"]
+    );
+    assert_eq!(
+        sb.count("SELECT count(*) FROM slides WHERE sha256 IS NOT NULL"),
+        5
+    );
+    assert_eq!(
+        sb.count("SELECT count(*) FROM slides WHERE state = 'failed'"),
+        1
+    );
+}
+
+#[test]
+fn export_with_local_images_rewrites_fetched_slides_and_copies_their_files() {
+    let sb = Sandbox::new();
+    let (one, two, cover) = bundle(&sb);
+    Run::of(sb.cmd().args(["import", "--retries", "0", "bundle"])).expect_code(1);
+    let run = sb.run(&["export", "--all", "--images", "local", "--out", "offline"]);
+    run.ok();
+    assert!(
+        run.stderr.contains("not fetched") && run.stderr.contains("https://127.0.0.1:1/gone.png"),
+        "the unfetched slide is named in a warning: {}",
+        run.stderr
+    );
+    let exported = std::fs::read_to_string(sb.root().join("offline/bundle.md")).unwrap();
+    // Everything but the rewritten destinations is unchanged.
+    let local = |bytes: &[u8]| format!("images/{}.png", sha256_hex(bytes));
+    let expected = BUNDLE
+        .replace("](slide-1.png)", &format!("]({})", local(&one)))
+        .replace("<my slides/cover (1).png>", &format!("<{}>", local(&cover)))
+        .replace("src=\"slide-2.png\"", &format!("src=\"{}\"", local(&two)))
+        .replace("src=\"slide-1.png\"", &format!("src=\"{}\"", local(&one)))
+        .replace("[s2]: slide-2.png", &format!("[s2]: {}", local(&two)));
+    assert_eq!(exported, expected);
+    for bytes in [&one, &two, &cover] {
+        let copy = sb.root().join("offline").join(local(bytes));
+        assert_eq!(std::fs::read(&copy).unwrap(), *bytes, "{}", copy.display());
+    }
+    // A CommonMark parser reads every rewritten slide as one local destination.
+    let post = slidearchive::post::parse(&exported, Default::default()).unwrap();
+    let urls: Vec<&str> = post.slides.iter().map(|s| s.url.as_str()).collect();
+    assert_eq!(urls.len(), 6);
+    assert_eq!(
+        urls.iter().filter(|u| u.starts_with("images/")).count(),
+        5,
+        "{urls:?}"
+    );
+}
+
+#[test]
+fn export_without_local_images_stays_byte_identical_after_fetching() {
+    let sb = Sandbox::new();
+    bundle(&sb);
+    Run::of(sb.cmd().args(["import", "--retries", "0", "bundle"])).expect_code(1);
+    let run = sb.run(&["export", "bundle"]);
+    run.ok();
+    assert_eq!(run.stdout(), BUNDLE);
+}
+
+#[test]
+fn json_export_gives_each_fetched_slide_its_file() {
+    let sb = Sandbox::new();
+    let (one, ..) = bundle(&sb);
+    Run::of(sb.cmd().args(["import", "--retries", "0", "bundle"])).expect_code(1);
+    let run = sb.run(&["export", "--format", "json", "bundle"]);
+    run.ok();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let first = &doc["sessions"][0]["slides"][0];
+    let sha = sha256_hex(&one);
+    assert_eq!(first["sha256"], sha.as_str());
+    assert_eq!(first["state"], "stored");
+    assert_eq!(first["media_type"], "image/png");
+    assert_eq!(
+        (first["width"].as_i64(), first["height"].as_i64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(
+        first["path"],
+        format!("images/{}/{sha}.png", &sha[..2]).as_str()
+    );
+    let last = &doc["sessions"][0]["slides"][5];
+    assert_eq!(last["state"], "failed");
+    assert!(last["sha256"].is_null());
 }

@@ -8,7 +8,9 @@ mod store;
 mod write;
 
 pub use images::{Recorded, Which};
-pub use read::{PostSummary, StoredBlock, StoredPost, StoredSession, StoredSlide};
+pub use read::{
+    PostSummary, SlideSpan, StoredBlock, StoredImage, StoredPost, StoredSession, StoredSlide,
+};
 pub use store::{HEAD_BYTES, Incoming, Kept, Store, relative_path};
 pub use write::{Landed, NewPost, host_of};
 

@@ -1,6 +1,7 @@
 //! Reading posts back: finding one by id, slug or source, listing, and loading one whole.
 
 use super::Archive;
+use super::store::relative_path;
 use crate::error::{Error, Result};
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -57,6 +58,33 @@ pub struct StoredSlide {
     pub url: String,
     pub alt: String,
     pub title: String,
+    /// pending, stored or failed
+    pub state: Option<String>,
+    pub reason: Option<String>,
+    pub image: Option<StoredImage>,
+}
+
+/// The stored file a slide's URL resolved to.
+#[derive(Debug, Clone)]
+pub struct StoredImage {
+    pub sha256: String,
+    pub bytes: i64,
+    pub media_type: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// Relative to the archive folder.
+    pub path: String,
+    pub ext: String,
+}
+
+/// Where a slide's URL is written in its post, and the file it resolved to, if stored.
+#[derive(Debug, Clone)]
+pub struct SlideSpan {
+    pub url: String,
+    pub start: usize,
+    pub end: usize,
+    pub syntax: String,
+    pub image: Option<StoredImage>,
 }
 
 impl Archive {
@@ -208,10 +236,11 @@ impl Archive {
         while let Some(r) = rows.next()? {
             placed.push((index_of(r.get(0)?), r.get(1)?, block(r, 2)?));
         }
-        let mut slides = self.conn.prepare(
-            "SELECT session_id, position, url, alt, title FROM slide
-             WHERE post_id = ?1 ORDER BY position",
-        )?;
+        let mut slides = self.conn.prepare(&format!(
+            "SELECT sl.session_id, sl.position, sl.url, sl.alt, sl.title, u.state, u.reason, {IMAGE_COLUMNS}
+             FROM slide sl LEFT JOIN url u ON u.id = sl.url_id LEFT JOIN image i ON i.sha256 = u.sha256
+             WHERE sl.post_id = ?1 ORDER BY sl.position"
+        ))?;
         let mut rows = slides.query(params![id])?;
         let mut slide_rows = Vec::new();
         while let Some(r) = rows.next()? {
@@ -220,6 +249,9 @@ impl Archive {
                 url: r.get(2)?,
                 alt: r.get(3)?,
                 title: r.get(4)?,
+                state: r.get(5)?,
+                reason: r.get(6)?,
+                image: stored_image(r, 7)?,
             };
             slide_rows.push((index_of(r.get(0)?), slide));
         }
@@ -240,6 +272,47 @@ impl Archive {
         }
         post.sessions = sessions;
         Ok(post)
+    }
+}
+
+const IMAGE_COLUMNS: &str = "i.sha256, i.bytes, i.media_type, i.width, i.height, i.ext";
+
+fn stored_image(r: &Row, at: usize) -> rusqlite::Result<Option<StoredImage>> {
+    let Some(sha256) = r.get::<_, Option<String>>(at)? else {
+        return Ok(None);
+    };
+    let ext: String = r.get(at + 5)?;
+    Ok(Some(StoredImage {
+        path: relative_path(&sha256, &ext),
+        sha256,
+        bytes: r.get(at + 1)?,
+        media_type: r.get(at + 2)?,
+        width: r.get(at + 3)?,
+        height: r.get(at + 4)?,
+        ext,
+    }))
+}
+
+impl Archive {
+    /// Every slide's URL span in the post's source, with its stored file if any.
+    pub fn slide_spans(&self, id: i64) -> Result<Vec<SlideSpan>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT sl.url, sl.url_start, sl.url_end, sl.syntax, {IMAGE_COLUMNS}
+             FROM slide sl LEFT JOIN url u ON u.id = sl.url_id LEFT JOIN image i ON i.sha256 = u.sha256
+             WHERE sl.post_id = ?1 ORDER BY sl.position"
+        ))?;
+        let mut rows = stmt.query([id])?;
+        let mut spans = Vec::new();
+        while let Some(r) = rows.next()? {
+            spans.push(SlideSpan {
+                url: r.get(0)?,
+                start: r.get::<_, i64>(1)? as usize,
+                end: r.get::<_, i64>(2)? as usize,
+                syntax: r.get(3)?,
+                image: stored_image(r, 4)?,
+            });
+        }
+        Ok(spans)
     }
 }
 

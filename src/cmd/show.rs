@@ -53,6 +53,16 @@ fn print_slides(slides: &[StoredSlide]) {
         } else {
             format!("  [{}]", slide.alt)
         };
-        println!("   #{:<3} {}{label}", slide.position, slide.url);
+        let state = match (&slide.image, slide.state.as_deref()) {
+            (Some(image), _) => format!("  -> {}", image.path),
+            (None, Some("failed")) => {
+                format!(
+                    "  (failed: {})",
+                    slide.reason.as_deref().unwrap_or("unknown")
+                )
+            }
+            (None, _) => "  (not fetched yet)".to_string(),
+        };
+        println!("   #{:<3} {}{label}{state}", slide.position, slide.url);
     }
 }

@@ -48,6 +48,17 @@ pub struct SlideJson<'a> {
     pub url: &'a str,
     pub alt: &'a str,
     pub title: &'a str,
+    /// pending, stored or failed
+    pub state: Option<&'a str>,
+    /// Why the image could not be stored, when it failed.
+    pub reason: Option<&'a str>,
+    pub sha256: Option<&'a str>,
+    pub bytes: Option<i64>,
+    pub media_type: Option<&'a str>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// The stored file, relative to the archive folder.
+    pub path: Option<&'a str>,
 }
 
 impl<'a> From<&'a StoredPost> for PostJson<'a> {
@@ -97,6 +108,14 @@ impl<'a> From<&'a StoredSlide> for SlideJson<'a> {
             url: &s.url,
             alt: &s.alt,
             title: &s.title,
+            state: s.state.as_deref(),
+            reason: s.reason.as_deref(),
+            sha256: s.image.as_ref().map(|i| i.sha256.as_str()),
+            bytes: s.image.as_ref().map(|i| i.bytes),
+            media_type: s.image.as_ref().map(|i| i.media_type.as_str()),
+            width: s.image.as_ref().and_then(|i| i.width),
+            height: s.image.as_ref().and_then(|i| i.height),
+            path: s.image.as_ref().map(|i| i.path.as_str()),
         }
     }
 }

@@ -228,7 +228,15 @@ async fn attempt_once(
     {
         return Err(broken_off(incoming.bytes(), Some(expected)));
     }
-    Ok(Got::Stored(keep(incoming, store)?))
+    // fsync and rename block: keep them off the runtime's few worker threads.
+    let store = store.clone();
+    let kept = tokio::task::spawn_blocking(move || keep(incoming, &store))
+        .await
+        .map_err(|e| Failure {
+            kind: FailKind::StoreError,
+            reason: format!("storing stopped: {e}"),
+        })?;
+    Ok(Got::Stored(kept?))
 }
 
 fn text_header(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {

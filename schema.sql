@@ -213,3 +213,18 @@ CREATE VIEW fetches AS
 SELECT f.id, u.url, f.final_url, f.at, f.http_status, f.content_type, f.bytes, f.sha256,
        f.error, f.reason, f.etag, f.last_modified, f.milliseconds
 FROM fetch f JOIN url u ON u.id = f.url_id;
+
+-- version 3: full-text search over session titles and comments. The trigram tokenizer
+-- matches any substring of three or more characters, so Chinese and Japanese need no
+-- word splitting. Import and removal keep it in step (src/archive/write.rs), one
+-- statement per post: a trigger per block would make FTS5 flush its index at every row.
+-- rowid: 2 * block id for a comment, 2 * session id + 1 for a session title.
+CREATE VIRTUAL TABLE search USING fts5(text, tokenize = 'trigram');
+-- Every post's commit writes one small segment; merging 16 at a time rather than 4
+-- keeps that merge work down during big imports.
+INSERT INTO search (search, rank) VALUES ('automerge', 16);
+
+INSERT INTO search (rowid, text)
+SELECT 2 * id, text FROM block WHERE is_comment
+UNION ALL
+SELECT 2 * id + 1, title FROM session;

@@ -86,9 +86,7 @@ impl Archive {
                     unique_slug(&tx, new.slug, id)?
                 };
                 update_post(&tx, id, &slug, new)?;
-                for table in ["link", "slide", "block", "session"] {
-                    tx.execute(&format!("DELETE FROM {table} WHERE post_id = ?1"), [id])?;
-                }
+                delete_parts(&tx, id)?;
                 Landed::Updated(id)
             }
             None => {
@@ -97,9 +95,35 @@ impl Archive {
             }
         };
         insert_parts(&tx, landed.id(), new)?;
+        // Last, in one statement: FTS5 flushes its pending index at every statement of
+        // the transaction that follows a write to it.
+        tx.prepare_cached(SEARCH_INSERT)?.execute([landed.id()])?;
         tx.commit()?;
         Ok(landed)
     }
+}
+
+/// The search rows of one post: its comments and session titles.
+const SEARCH_ROWS: &str =
+    "SELECT 2 * id AS rowid, text FROM block WHERE post_id = ?1 AND is_comment
+     UNION ALL SELECT 2 * id + 1, title FROM session WHERE post_id = ?1";
+/// In rowid order: FTS5 flushes its pending index whenever a rowid goes backwards.
+const SEARCH_INSERT: &str = "INSERT INTO search (rowid, text)
+     SELECT 2 * id, text FROM block WHERE post_id = ?1 AND is_comment
+     UNION ALL SELECT 2 * id + 1, title FROM session WHERE post_id = ?1
+     ORDER BY 1";
+
+/// Deletes a post's sessions, blocks, slides and links, and their search rows.
+pub(super) fn delete_parts(tx: &rusqlite::Connection, post_id: i64) -> Result<()> {
+    tx.prepare_cached(&format!(
+        "DELETE FROM search WHERE rowid IN (SELECT rowid FROM ({SEARCH_ROWS}))"
+    ))?
+    .execute([post_id])?;
+    for table in ["link", "slide", "block", "session"] {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE post_id = ?1"))?
+            .execute([post_id])?;
+    }
+    Ok(())
 }
 
 /// A stored slug still fits when it is the wanted one or the wanted one made unique.

@@ -37,6 +37,81 @@ pub enum Command {
     List,
     /// Show one post's sessions, comments and slides
     Show(ShowArgs),
+    /// Run a read-only SQL statement against the archive's views
+    Query(QueryArgs),
+    /// Search session titles and comments (any language; substrings match)
+    Search(SearchArgs),
+    /// Stored images used by more than one slide, most used first
+    Dupes(DupesArgs),
+    /// Counts: posts, sessions, comments, slides, URLs, images, bytes
+    Stats(StatsArgs),
+    /// Re-hash every stored image and check it against its name and its row
+    Verify,
+    /// Delete stored files and unfinished downloads that nothing refers to
+    Gc(GcArgs),
+    /// Delete a post and everything only it used (its image files go at the next gc)
+    Remove(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// One SQL statement that only reads, e.g. "SELECT post, title, slides FROM sessions"
+    pub sql: String,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns
+    Table,
+    Csv,
+    /// An array of objects
+    Json,
+    /// One JSON object per line
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to find (all of them, case-insensitive, anywhere in a word)
+    #[arg(required = true)]
+    pub text: Vec<String>,
+
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DupesArgs {
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Only list what would be deleted
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A statement given to `query` failed, as SQLite reports it.
+    #[error("{0}")]
+    Query(String),
+
     #[error("archive database: {0}")]
     Sqlite(#[from] rusqlite::Error),
 

@@ -8,7 +8,8 @@
 //! - [`archive`]: the only code that touches SQLite; one transaction per post;
 //! - [`import`]: ties the three together and reports each input's outcome;
 //! - [`fetch`]: downloads slide images in parallel into the content-addressed store;
-//! - [`export`]: the stored bytes back out, rewritten to local images, or JSON.
+//! - [`export`]: the stored bytes back out, rewritten to local images, or JSON;
+//! - [`query`]: read-only SQL results as a table, CSV, JSON or NDJSON.
 //!
 //! `cmd` turns command-line arguments into calls on these and prints the results.
 
@@ -20,6 +21,7 @@ pub mod export;
 pub mod fetch;
 pub mod import;
 pub mod post;
+pub mod query;
 pub mod source;
 
 pub use error::{Error, Result};

@@ -1,13 +1,16 @@
 //! The archive: one folder with `archive.db`. This is the only code that touches SQLite;
 //! one [`Archive`] owns the connection and sets its pragmas here, in one place.
 
+mod health;
 mod images;
+mod query;
 mod read;
 mod schema;
 mod store;
 mod write;
 
 pub use images::{Recorded, Which};
+pub use query::{Cell, Hit, MARK, Rows};
 pub use read::{
     PostSummary, SlideSpan, StoredBlock, StoredImage, StoredPost, StoredSession, StoredSlide,
 };

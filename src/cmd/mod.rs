@@ -2,8 +2,10 @@
 
 mod export;
 mod fetch;
+mod health;
 mod import;
 mod list;
+mod query;
 mod report;
 mod show;
 
@@ -29,5 +31,12 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Export(args) => export::run(&Archive::open(&cli.archive)?, args),
         Command::List => list::run(&Archive::open(&cli.archive)?),
         Command::Show(args) => show::run(&Archive::open(&cli.archive)?, args),
+        Command::Query(args) => query::run(&Archive::open_read_only(&cli.archive)?, args),
+        Command::Search(args) => query::search(&Archive::open_read_only(&cli.archive)?, args),
+        Command::Dupes(args) => health::dupes(&Archive::open_read_only(&cli.archive)?, args),
+        Command::Stats(args) => health::stats(&Archive::open_read_only(&cli.archive)?, args),
+        Command::Verify => health::verify(&Archive::open_read_only(&cli.archive)?),
+        Command::Gc(args) => health::gc(&mut Archive::open(&cli.archive)?, args),
+        Command::Remove(args) => health::remove(&mut Archive::open(&cli.archive)?, args),
     }
 }

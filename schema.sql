@@ -228,3 +228,20 @@ INSERT INTO search (rowid, text)
 SELECT 2 * id, text FROM block WHERE is_comment
 UNION ALL
 SELECT 2 * id + 1, title FROM session;
+
+-- version 4: indexes behind the README's cookbook. Broken and missing images are found
+-- from the few URLs not stored, not by reading every slide.
+CREATE INDEX url_unstored ON url(state) WHERE state != 'stored';
+
+DROP VIEW slides;
+CREATE VIEW slides AS
+SELECT sl.id, sl.post_id, p.slug AS post, sl.session_id, s.title AS session,
+       sl.position, sl.url, sl.alt, sl.title, sl.syntax, sl.url_id,
+       u.url AS resolved_url, u.state, u.error, u.reason, u.sha256,
+       CASE WHEN i.sha256 IS NOT NULL
+            THEN 'images/' || substr(i.sha256, 1, 2) || '/' || i.sha256 || '.' || i.ext END AS path
+FROM slide sl
+JOIN post p ON p.id = sl.post_id
+LEFT JOIN session s ON s.id = sl.session_id
+LEFT JOIN url u ON u.id = sl.url_id
+LEFT JOIN image i ON i.sha256 = u.sha256;

@@ -98,6 +98,15 @@ impl Archive {
         Ok(archive)
     }
 
+    /// Refreshes the planner's statistics where they have drifted (cheap, bounded),
+    /// so queries keep using the right indexes as the archive grows. Called after a
+    /// command that wrote.
+    pub fn optimize(&self) {
+        let _ = self
+            .conn
+            .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize;");
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -26,6 +26,7 @@ pub fn run(archive: &mut Archive, args: FetchArgs) -> Result<Exit> {
         }
     };
     let downloads = download(archive, &which, &fetch_options(&args.download))?;
+    archive.optimize();
     if let Some(path) = &args.report {
         Report {
             posts: Vec::new(),

@@ -221,7 +221,7 @@ impl Archive {
     pub fn gc(&mut self, dry_run: bool) -> Result<Collected> {
         let store = self.store();
         let mut collected = Collected::default();
-        let tx = self.conn.transaction()?;
+        let tx = self.write_transaction()?;
         const UNREFERENCED: &str =
             "FROM image WHERE sha256 NOT IN (SELECT sha256 FROM url WHERE sha256 IS NOT NULL)
              AND sha256 NOT IN (SELECT sha256 FROM fetch WHERE sha256 IS NOT NULL)";
@@ -279,7 +279,7 @@ impl Archive {
     /// URLs (with their fetch records) no other post uses, in one transaction. Image
     /// files stay until the next `gc`.
     pub fn remove_post(&mut self, id: i64) -> Result<Removed> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write_transaction()?;
         let slug: String =
             tx.query_row("SELECT slug FROM post WHERE id = ?1", [id], |r| r.get(0))?;
         let slides: i64 =

@@ -143,7 +143,7 @@ impl Archive {
     /// Records one result in one transaction: the image (if new), the URL's state and the
     /// attempt. A failed refresh keeps the stored version.
     pub fn record_fetch(&mut self, fetched: &Fetched) -> Result<Recorded> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write_transaction()?;
         let previous: Option<String> = tx
             .query_row(
                 "SELECT sha256 FROM url WHERE id = ?1",

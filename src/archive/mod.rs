@@ -18,7 +18,7 @@ pub use store::{HEAD_BYTES, Incoming, Kept, Store, relative_path};
 pub use write::{Landed, NewPost, host_of};
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -96,6 +96,13 @@ impl Archive {
         };
         schema::migrate(&mut archive.conn, &path)?;
         Ok(archive)
+    }
+
+    /// Every write starts by taking the write lock (BEGIN IMMEDIATE). A transaction that
+    /// read first and then wrote could fail at once when another process wrote in
+    /// between; taking the lock up front makes it wait its turn instead.
+    pub(crate) fn write_transaction(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
     }
 
     /// Refreshes the planner's statistics where they have drifted (cheap, bounded),

@@ -4,7 +4,7 @@ use super::Archive;
 use crate::error::Result;
 use crate::post::Post;
 use crate::source::Target;
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashMap;
 
 /// A parsed post ready to be stored.
@@ -64,9 +64,7 @@ impl Archive {
     /// Stores a post whole or not at all. An edited source keeps its post id; its
     /// sessions, blocks, slides and links are replaced.
     pub fn store_post(&mut self, new: &NewPost) -> Result<Landed> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.write_transaction()?;
         let existing: Option<(i64, String, String, String)> = tx
             .prepare_cached("SELECT id, sha256, parsed_with, slug FROM post WHERE source = ?1")?
             .query_row([new.source], |r| {

@@ -81,10 +81,28 @@ impl Archive {
 
     fn open_at(dir: &Path) -> Result<Archive> {
         let path = dir.join(DB_FILE);
-        let conn = Connection::open(&path)?;
+        let started = std::time::Instant::now();
+        loop {
+            match Self::set_up(dir, &path) {
+                // Switching a new file to WAL takes an exclusive lock without calling the
+                // busy handler: when two processes create one archive at once, the
+                // second waits here instead.
+                Err(Error::Sqlite(e))
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn set_up(dir: &Path, path: &Path) -> Result<Archive> {
+        let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Refuse a newer archive before any pragma below can write to it.
-        schema::check_not_newer(&conn, &path)?;
+        schema::check_not_newer(&conn, path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
@@ -94,7 +112,7 @@ impl Archive {
             conn,
             dir: dir.to_path_buf(),
         };
-        schema::migrate(&mut archive.conn, &path)?;
+        schema::migrate(&mut archive.conn, path)?;
         Ok(archive)
     }
 
@@ -102,7 +120,9 @@ impl Archive {
     /// read first and then wrote could fail at once when another process wrote in
     /// between; taking the lock up front makes it wait its turn instead.
     pub(crate) fn write_transaction(&mut self) -> Result<rusqlite::Transaction<'_>> {
-        Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
     }
 
     /// Refreshes the planner's statistics where they have drifted (cheap, bounded),

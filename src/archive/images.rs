@@ -97,6 +97,28 @@ impl Archive {
         Ok(jobs)
     }
 
+    /// The addresses of these posts that are never fetched (paths leaving the post's
+    /// folder, absolute paths, unsupported schemes), with their reasons.
+    pub fn refused_of(&self, post_ids: &[i64]) -> Result<Vec<(i64, String, String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT u.id, u.url, u.error, coalesce(u.reason, '') FROM url u
+             WHERE u.error IN ('refused_local_path', 'unsupported')
+               AND u.id IN (SELECT url_id FROM slide WHERE post_id = ?1)",
+        )?;
+        let mut refused = Vec::new();
+        for id in post_ids {
+            let rows =
+                stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            for row in rows {
+                let row = row?;
+                if !refused.contains(&row) {
+                    refused.push(row);
+                }
+            }
+        }
+        Ok(refused)
+    }
+
     fn jobs(&self, sql: &str, post: Option<i64>) -> Result<Vec<Job>> {
         let mut stmt = self.conn.prepare(sql)?;
         let mut rows = match post {

@@ -67,14 +67,30 @@ pub struct Downloads {
 pub fn download(archive: &mut Archive, which: &Which, options: &FetchOptions) -> Result<Downloads> {
     let jobs = archive.fetch_plan(which)?;
     let refresh = matches!(which, Which::Stored { .. });
-    if jobs.is_empty() {
+    // Addresses refused at import (a path leaving the post's folder, a data: URL) are
+    // never fetched, but the user hears about them with the rest.
+    let refused = match which {
+        Which::PendingOf(ids) => archive.refused_of(ids)?,
+        _ => Vec::new(),
+    };
+    let mut downloads = Downloads::default();
+    for (_, url, error, reason) in &refused {
+        eprintln!("slidearchive: {url}: {reason}");
+        downloads.failed += 1;
+        downloads.urls.push(UrlReport::refused(url, error, reason));
+    }
+    if jobs.is_empty() && refused.is_empty() {
         let what = if refresh { "stored" } else { "missing" };
         eprintln!("no {what} images to fetch");
-        return Ok(Downloads::default());
+        return Ok(downloads);
     }
-    let url_ids: Vec<i64> = jobs.iter().map(|j| j.url_id).collect();
+    let url_ids: Vec<i64> = jobs
+        .iter()
+        .map(|j| j.url_id)
+        .chain(refused.iter().map(|r| r.0))
+        .collect();
     let slides = archive.slides_using(&url_ids)?;
-    let total = jobs.len();
+    let total = url_ids.len();
 
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(total as u64);
@@ -89,7 +105,6 @@ pub fn download(archive: &mut Archive, which: &Which, options: &FetchOptions) ->
     };
 
     let store = archive.store();
-    let mut downloads = Downloads::default();
     let (mut new, mut shared, mut unchanged) = (0, 0, 0);
     let mut record_error = None;
     fetch_all(jobs, &store, options, |fetched| {

@@ -82,6 +82,23 @@ impl UrlReport {
     }
 }
 
+impl UrlReport {
+    /// An address refused without a request.
+    pub fn refused(url: &str, error: &str, reason: &str) -> UrlReport {
+        UrlReport {
+            url: url.to_string(),
+            status: "failed",
+            sha256: None,
+            error: Some(if error == "unsupported" {
+                "unsupported"
+            } else {
+                "refused_local_path"
+            }),
+            reason: Some(reason.to_string()),
+        }
+    }
+}
+
 impl Report {
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut bytes = serde_json::to_vec_pretty(self)?;

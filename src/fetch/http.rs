@@ -46,7 +46,10 @@ pub fn client(options: &FetchOptions) -> Result<reqwest::Client, String> {
         ))
         .connect_timeout(options.timeout)
         .read_timeout(options.timeout)
-        .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
+        // Redirects are followed in `send_following_redirects`, with headers per host,
+        // and no automatic Referer: only what the user asked for is sent.
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .build()
         .map_err(|e| format!("cannot start an HTTP client: {e}"))
 }
@@ -141,26 +144,7 @@ async fn attempt_once(
     options: &FetchOptions,
     seen: &mut Seen,
 ) -> Result<Got, AttemptError> {
-    let host = super::host_key(&job.url);
-    let mut request = client.get(&job.url);
-    for rule in &options.headers {
-        if rule.host.as_deref().is_none_or(|h| h == host) {
-            request = request.header(&rule.name, &rule.value);
-        }
-    }
-    if let Some(etag) = &job.etag {
-        request = request.header(header::IF_NONE_MATCH, etag);
-    }
-    if let Some(modified) = &job.last_modified {
-        request = request.header(header::IF_MODIFIED_SINCE, modified);
-    }
-    // A whole download may take a while, but not forever: a server dripping one byte
-    // per timeout would otherwise hold a slot for good.
-    let response = request
-        .timeout(options.timeout * 20)
-        .send()
-        .await
-        .map_err(|e| request_error(&e))?;
+    let response = send_following_redirects(client, job, options).await?;
 
     let status = response.status();
     let headers = response.headers();
@@ -239,6 +223,61 @@ async fn attempt_once(
     Ok(Got::Stored(kept?))
 }
 
+/// Sends the request and follows redirects here rather than in reqwest, so that headers
+/// scoped to a host go to that host only, hop by hop (a token for one host must not
+/// leak to the next; a Referer meant for the host a short link leads to must reach it).
+async fn send_following_redirects(
+    client: &reqwest::Client,
+    job: &Job,
+    options: &FetchOptions,
+) -> Result<reqwest::Response, AttemptError> {
+    let mut url = reqwest::Url::parse(&job.url).map_err(|e| Failure {
+        kind: FailKind::Unsupported,
+        reason: format!("not a usable URL: {e}"),
+    })?;
+    for _ in 0..=options.max_redirects {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let mut request = client.get(url.clone());
+        for rule in &options.headers {
+            if rule.host.as_deref().is_none_or(|h| h == host) {
+                request = request.header(&rule.name, &rule.value);
+            }
+        }
+        if let Some(etag) = &job.etag {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = &job.last_modified {
+            request = request.header(header::IF_MODIFIED_SINCE, modified);
+        }
+        // A whole download may take a while, but not forever: a server dripping one
+        // byte per timeout would otherwise hold a slot for good.
+        let response = request
+            .timeout(options.timeout * 20)
+            .send()
+            .await
+            .map_err(|e| request_error(&e))?;
+        let next = response
+            .status()
+            .is_redirection()
+            .then(|| response.headers().get(header::LOCATION))
+            .flatten()
+            .and_then(|location| location.to_str().ok())
+            .and_then(|location| url.join(location).ok());
+        match next {
+            Some(next) => url = next,
+            None => return Ok(response),
+        }
+    }
+    Err(Failure {
+        kind: FailKind::TooManyRedirects,
+        reason: format!(
+            "more than {} redirects (a redirect loop?)",
+            options.max_redirects
+        ),
+    }
+    .into())
+}
+
 fn text_header(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers
         .get(name)
@@ -265,12 +304,6 @@ fn request_error(e: &reqwest::Error) -> AttemptError {
             FailKind::TimedOut,
             true,
             "timed out waiting for the server".to_string(),
-        )
-    } else if e.is_redirect() {
-        (
-            FailKind::TooManyRedirects,
-            false,
-            "too many redirects (a redirect loop?)".to_string(),
         )
     } else if e.is_builder() {
         (

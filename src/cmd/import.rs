@@ -68,6 +68,9 @@ pub fn run(archive_dir: &Path, args: ImportArgs) -> Result<Exit> {
     if args.dry_run {
         eprintln!("dry run, nothing written: {summary}");
         if !args.no_fetch {
+            for url in &report.would_fetch {
+                println!("would fetch {url}");
+            }
             eprintln!(
                 "would fetch {}",
                 plural(report.would_fetch.len(), "image URL")

@@ -40,10 +40,7 @@ impl Archive {
     /// Runs one statement that only reads, handing `on` the column names, then each row
     /// as it comes (so big results stream).
     pub fn query(&self, sql: &str, mut on: impl FnMut(Rows) -> Result<()>) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare(sql)
-            .map_err(|e| Error::Query(e.to_string()))?;
+        let mut stmt = self.conn.prepare(sql).map_err(|e| sql_error(sql, e))?;
         if !stmt.readonly() {
             return Err(Error::Query(
                 "this statement would change the archive; 'query' only reads (nothing was changed)"
@@ -52,9 +49,9 @@ impl Archive {
         }
         let columns: Vec<String> = stmt.column_names().map(String::from).collect();
         on(Rows::Columns(&columns))?;
-        let mut rows = stmt.query([]).map_err(|e| Error::Query(e.to_string()))?;
+        let mut rows = stmt.query([]).map_err(|e| sql_error(sql, e))?;
         let mut cells = Vec::with_capacity(columns.len());
-        while let Some(row) = rows.next().map_err(|e| Error::Query(e.to_string()))? {
+        while let Some(row) = rows.next().map_err(|e| sql_error(sql, e))? {
             cells.clear();
             for i in 0..columns.len() {
                 cells.push(match row.get_ref(i)? {
@@ -145,6 +142,21 @@ impl Archive {
             hits.push(hit);
         }
         Ok(hits)
+    }
+}
+
+/// SQLite's message on one line, with where in the statement it points, not the whole
+/// statement echoed back.
+fn sql_error(sql: &str, e: rusqlite::Error) -> Error {
+    match e {
+        rusqlite::Error::SqlInputError { msg, offset, .. } if offset >= 0 => {
+            let before = &sql[..(offset as usize).min(sql.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Error::Query(format!("{msg} (line {line}, column {column})"))
+        }
+        rusqlite::Error::SqlInputError { msg, .. } => Error::Query(msg),
+        other => Error::Query(other.to_string().replace('\n', " ")),
     }
 }
 

@@ -74,6 +74,10 @@ pub fn import(
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel(16);
         scope.spawn(|| read_all(inputs, options, &known, sender));
+        // Posts are committed together about four times a second, each in its own savepoint:
+        // one bad post never takes others with it, and each is reported only once
+        // committed.
+        let mut staged = Vec::new();
         for prepared in receiver {
             let outcome = land(
                 archive,
@@ -82,9 +86,12 @@ pub fn import(
                 &parsed_with,
                 &mut report.would_fetch,
             );
-            on_outcome(&outcome);
-            report.outcomes.push(outcome);
+            staged.push(outcome);
+            if archive.staged_for().is_none_or(|t| t >= COMMIT_EVERY) {
+                commit(archive, &mut staged, &mut report, &mut on_outcome);
+            }
         }
+        commit(archive, &mut staged, &mut report, &mut on_outcome);
     });
     report
 }
@@ -93,6 +100,34 @@ pub fn import(
 struct Prepared {
     shown: String,
     read: Result<Read, String>,
+}
+
+/// How long posts wait in the open write transaction before they are committed.
+const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Commits the staged posts and reports them; if the commit fails, none of them landed.
+fn commit(
+    archive: &mut Archive,
+    staged: &mut Vec<Outcome>,
+    report: &mut ImportReport,
+    on_outcome: &mut impl FnMut(&Outcome),
+) {
+    let failure = archive.commit_staged().err();
+    for outcome in staged.drain(..) {
+        let outcome = match (outcome, &failure) {
+            (Outcome::Imported { input, landed, .. }, Some(e))
+                if !matches!(landed, Landed::Unchanged(_)) =>
+            {
+                Outcome::Failed {
+                    input,
+                    reason: format!("{e}; nothing of it was written, try again"),
+                }
+            }
+            (outcome, _) => outcome,
+        };
+        on_outcome(&outcome);
+        report.outcomes.push(outcome);
+    }
 }
 
 /// A post read and, unless it looked unchanged, parsed.
@@ -286,7 +321,7 @@ fn store(
     };
     let content = source::as_text(&bytes)?;
     let landed = archive
-        .store_post(&NewPost {
+        .stage_post(&NewPost {
             source: &key,
             content,
             sha256: &sha256,

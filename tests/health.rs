@@ -1787,11 +1787,15 @@ fn check_whole(sb: &Sandbox) {
 /// Runs two imports of 40 posts each into one new archive, started together; checks
 /// every post landed whole. Returns whether the two runs' posts interleave (both
 /// were writing in turns, not one after the other).
+const POSTS_PER_IMPORT: usize = 400;
+
 fn race_two_imports(round: usize) -> bool {
+    // Imports commit their posts in batches a quarter of a second long: each import
+    // must run for longer than that for the two to be seen taking turns.
     let (sessions, slides) = (5, 20);
     let sb = Sandbox::new();
-    write_generated(&sb, "a", "a", 40, sessions, slides);
-    write_generated(&sb, "b", "b", 40, sessions, slides);
+    write_generated(&sb, "a", "a", POSTS_PER_IMPORT, sessions, slides);
+    write_generated(&sb, "b", "b", POSTS_PER_IMPORT, sessions, slides);
     assert!(!sb.archive().exists());
     let children: Vec<_> = ["a", "b"]
         .iter()
@@ -1815,9 +1819,13 @@ fn race_two_imports(round: usize) -> bool {
     }
     let sources = sb.texts("SELECT source FROM post ORDER BY id");
     let distinct: BTreeSet<&String> = sources.iter().collect();
-    assert_eq!(distinct.len(), 80, "round {round}: every post landed once");
+    assert_eq!(
+        distinct.len(),
+        2 * POSTS_PER_IMPORT,
+        "round {round}: every post landed once"
+    );
     for folder in ["a", "b"] {
-        for p in 0..40 {
+        for p in 0..POSTS_PER_IMPORT {
             let file = sb.root().join(format!("{folder}/{folder}{p:02}.md"));
             let file = std::fs::canonicalize(file).unwrap();
             assert!(
@@ -1829,12 +1837,12 @@ fn race_two_imports(round: usize) -> bool {
     }
     assert_eq!(
         sb.count("SELECT count(*) FROM session"),
-        80 * sessions as i64,
+        2 * POSTS_PER_IMPORT as i64 * sessions as i64,
         "round {round}"
     );
     assert_eq!(
         sb.count("SELECT count(*) FROM slide"),
-        80 * (sessions * slides) as i64,
+        2 * POSTS_PER_IMPORT as i64 * (sessions * slides) as i64,
         "round {round}"
     );
     check_whole(&sb);

@@ -31,6 +31,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Archive {
     conn: Connection,
     dir: PathBuf,
+    /// Posts staged in the open write transaction, not committed yet.
+    staged: Option<write::Staged>,
 }
 
 impl Archive {
@@ -65,6 +67,7 @@ impl Archive {
         Ok(Archive {
             conn,
             dir: dir.to_path_buf(),
+            staged: None,
         })
     }
 
@@ -76,6 +79,7 @@ impl Archive {
         Ok(Archive {
             conn,
             dir: PathBuf::from(":memory:"),
+            staged: None,
         })
     }
 
@@ -111,6 +115,7 @@ impl Archive {
         let mut archive = Archive {
             conn,
             dir: dir.to_path_buf(),
+            staged: None,
         };
         schema::migrate(&mut archive.conn, path)?;
         Ok(archive)

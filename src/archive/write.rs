@@ -4,8 +4,9 @@ use super::Archive;
 use crate::error::Result;
 use crate::post::Post;
 use crate::source::Target;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 /// A parsed post ready to be stored.
 pub struct NewPost<'a> {
@@ -61,10 +62,27 @@ impl Archive {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Stores a post whole or not at all. An edited source keeps its post id; its
-    /// sessions, blocks, slides and links are replaced.
+    /// Stores a post whole or not at all, and commits it. An edited source keeps its
+    /// post id; its sessions, blocks, slides and links are replaced.
     pub fn store_post(&mut self, new: &NewPost) -> Result<Landed> {
-        let tx = self.write_transaction()?;
+        let landed = self.stage_post(new)?;
+        self.commit_staged()?;
+        Ok(landed)
+    }
+
+    /// Stores a post in its own savepoint inside the open write transaction (opening
+    /// one if needed): it lands whole or not at all, and becomes visible to others with
+    /// [`Archive::commit_staged`]. Committing many posts at once saves a commit, and
+    /// a flush of the search index, per post.
+    pub fn stage_post(&mut self, new: &NewPost) -> Result<Landed> {
+        if self.staged.is_none() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.staged = Some(Staged {
+                since: Instant::now(),
+                posts: Vec::new(),
+            });
+        }
+        let tx = self.conn.savepoint()?;
         let existing: Option<(i64, String, String, String)> = tx
             .prepare_cached("SELECT id, sha256, parsed_with, slug FROM post WHERE source = ?1")?
             .query_row([new.source], |r| {
@@ -93,24 +111,60 @@ impl Archive {
             }
         };
         insert_parts(&tx, landed.id(), new)?;
-        // Last, in one statement: FTS5 flushes its pending index at every statement of
-        // the transaction that follows a write to it.
-        tx.prepare_cached(SEARCH_INSERT)?.execute([landed.id()])?;
         tx.commit()?;
+        if let Some(staged) = &mut self.staged {
+            staged.posts.push(landed.id());
+        }
         Ok(landed)
     }
+
+    /// How long the open write transaction has been collecting posts, if one is open.
+    pub fn staged_for(&self) -> Option<Duration> {
+        self.staged.as_ref().map(|s| s.since.elapsed())
+    }
+
+    /// Indexes the staged posts for search and commits them together.
+    pub fn commit_staged(&mut self) -> Result<()> {
+        let Some(staged) = self.staged.take() else {
+            return Ok(());
+        };
+        let result = (|| -> Result<()> {
+            // One statement, rowids ascending: FTS5 writes its pending index once, at
+            // the commit, instead of at every statement or savepoint after a write to it.
+            if !staged.posts.is_empty() {
+                let ids: Vec<String> = staged.posts.iter().map(i64::to_string).collect();
+                let ids = ids.join(",");
+                self.conn.execute(
+                    &format!(
+                        "INSERT INTO search (rowid, text)
+                         SELECT 2 * id, text FROM block WHERE post_id IN ({ids}) AND is_comment
+                         UNION ALL SELECT 2 * id + 1, title FROM session WHERE post_id IN ({ids})
+                         ORDER BY 1"
+                    ),
+                    [],
+                )?;
+            }
+            self.conn.execute_batch("COMMIT")?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        result
+    }
+}
+
+/// Posts stored in the open write transaction.
+pub(super) struct Staged {
+    since: Instant,
+    /// Ids of the posts whose search rows are still to be written.
+    posts: Vec<i64>,
 }
 
 /// The search rows of one post: its comments and session titles.
 const SEARCH_ROWS: &str =
     "SELECT 2 * id AS rowid, text FROM block WHERE post_id = ?1 AND is_comment
      UNION ALL SELECT 2 * id + 1, title FROM session WHERE post_id = ?1";
-/// In rowid order: FTS5 flushes its pending index whenever a rowid goes backwards.
-const SEARCH_INSERT: &str = "INSERT INTO search (rowid, text)
-     SELECT 2 * id, text FROM block WHERE post_id = ?1 AND is_comment
-     UNION ALL SELECT 2 * id + 1, title FROM session WHERE post_id = ?1
-     ORDER BY 1";
-
 /// Deletes a post's sessions, blocks, slides and links, and their search rows.
 pub(super) fn delete_parts(tx: &rusqlite::Connection, post_id: i64) -> Result<()> {
     tx.prepare_cached(&format!(
@@ -133,7 +187,7 @@ fn slug_fits(stored: &str, wanted: &str) -> bool {
             .is_some_and(|n| n.parse::<u32>().is_ok())
 }
 
-fn unique_slug(tx: &Transaction, wanted: &str, own_id: i64) -> Result<String> {
+fn unique_slug(tx: &rusqlite::Connection, wanted: &str, own_id: i64) -> Result<String> {
     let mut taken = tx.prepare_cached("SELECT 1 FROM post WHERE slug = ?1 AND id != ?2")?;
     let mut candidate = wanted.to_string();
     let mut n = 1;
@@ -155,7 +209,7 @@ fn meta_json(post: &Post) -> String {
         .unwrap_or_else(|| "{}".into())
 }
 
-fn insert_post(tx: &Transaction, slug: &str, new: &NewPost) -> Result<i64> {
+fn insert_post(tx: &rusqlite::Connection, slug: &str, new: &NewPost) -> Result<i64> {
     let post = new.post;
     let fm = post.front_matter.as_ref();
     tx.prepare_cached(
@@ -185,7 +239,7 @@ fn insert_post(tx: &Transaction, slug: &str, new: &NewPost) -> Result<i64> {
     Ok(tx.last_insert_rowid())
 }
 
-fn update_post(tx: &Transaction, id: i64, slug: &str, new: &NewPost) -> Result<()> {
+fn update_post(tx: &rusqlite::Connection, id: i64, slug: &str, new: &NewPost) -> Result<()> {
     let post = new.post;
     let fm = post.front_matter.as_ref();
     tx.prepare_cached(
@@ -217,7 +271,7 @@ fn update_post(tx: &Transaction, id: i64, slug: &str, new: &NewPost) -> Result<(
 
 /// Sessions, then blocks (which point at sessions), then slides and links (which point
 /// at blocks).
-fn insert_parts(tx: &Transaction, post_id: i64, new: &NewPost) -> Result<()> {
+fn insert_parts(tx: &rusqlite::Connection, post_id: i64, new: &NewPost) -> Result<()> {
     let post = new.post;
     let mut session_ids = Vec::with_capacity(post.sessions.len());
     let mut insert_session = tx.prepare_cached(

@@ -245,3 +245,28 @@ JOIN post p ON p.id = sl.post_id
 LEFT JOIN session s ON s.id = sl.session_id
 LEFT JOIN url u ON u.id = sl.url_id
 LEFT JOIN image i ON i.sha256 = u.sha256;
+
+-- version 5: how many slides and posts use each stored image, kept exact by the code
+-- that writes slides and URLs (src/archive/counts.rs), so questions about reuse read a
+-- few rows of `image` instead of every slide; and indexes for the cookbook's lookups of
+-- the largest images and of failures.
+ALTER TABLE image ADD COLUMN slides INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE image ADD COLUMN posts INTEGER NOT NULL DEFAULT 0;
+UPDATE image SET
+    slides = (SELECT count(*) FROM url u JOIN slide sl ON sl.url_id = u.id
+              WHERE u.sha256 = image.sha256),
+    posts = (SELECT count(DISTINCT sl.post_id) FROM url u JOIN slide sl ON sl.url_id = u.id
+             WHERE u.sha256 = image.sha256);
+CREATE INDEX image_reused ON image(slides, bytes) WHERE slides > 1;
+CREATE INDEX image_shared ON image(posts) WHERE posts > 1;
+CREATE INDEX image_bytes ON image(bytes);
+CREATE INDEX url_failed ON url(error, url) WHERE state = 'failed';
+
+DROP VIEW images;
+CREATE VIEW images AS
+SELECT i.sha256, i.bytes, i.media_type, i.width, i.height,
+       'images/' || substr(i.sha256, 1, 2) || '/' || i.sha256 || '.' || i.ext AS path,
+       i.slides, i.posts,
+       (SELECT count(*) FROM url u WHERE u.sha256 = i.sha256) AS urls,
+       i.stored_at
+FROM image i;

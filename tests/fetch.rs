@@ -1843,6 +1843,14 @@ fn fetch_refresh_revalidates_and_keeps_a_changed_version_beside_the_old() {
     assert_eq!(sb.read(&store_path(&old_sha, "png")), old);
     assert_eq!(sb.read(&store_path(&new_sha, "png")), new);
     assert_eq!(sb.store_files().len(), 2);
+    // The slides now show the new version: use counts moved with them.
+    let counts = |bytes: &[u8]| {
+        sb.count(&format!(
+            "SELECT slides FROM image WHERE sha256 = '{}'",
+            sha256(bytes)
+        ))
+    };
+    assert_eq!((counts(&old), counts(&new)), (0, 1));
 }
 
 #[test]

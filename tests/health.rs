@@ -1377,6 +1377,7 @@ fn dupes_lists_the_most_used_image_first_with_its_posts_sessions_and_urls() {
     );
     let run = k.sb.run(&["dupes", "--limit", "1", "--format", "json"]);
     assert_eq!(run.ok().json().as_array().unwrap().len(), 1);
+    assert_use_counts_exact(&k.sb);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1545,6 +1546,7 @@ fn gc_after_remove_deletes_only_the_files_nothing_uses() {
     assert_eq!(run.stdout, "");
     // Nothing left to do.
     assert_eq!(sb.run(&["gc"]).ok().stdout, "");
+    assert_use_counts_exact(&sb);
 }
 
 #[test]
@@ -1722,6 +1724,7 @@ fn remove_deletes_a_post_and_everything_only_it_used() {
     let run = sb.run(&["export", "two"]);
     run.ok();
     assert!(run.stdout.contains("![](common.png)"));
+    assert_use_counts_exact(&sb);
 }
 
 #[test]
@@ -1953,4 +1956,17 @@ fn queries_while_an_import_runs_all_succeed() {
     );
     assert_eq!(sb.count("SELECT count(*) FROM post"), 151);
     check_whole(&sb);
+}
+
+/// The use counts kept on each image equal a recount from the slides.
+fn assert_use_counts_exact(sb: &Sandbox) {
+    let wrong = sb.count(
+        "SELECT count(*) FROM image i WHERE i.slides != (SELECT count(*) FROM url u JOIN slide s ON s.url_id = u.id WHERE u.sha256 = i.sha256)
+            OR i.posts != (SELECT count(DISTINCT s.post_id) FROM url u JOIN slide s ON s.url_id = u.id WHERE u.sha256 = i.sha256)",
+    );
+    assert_eq!(wrong, 0, "images whose slides/posts counts are off");
+    assert!(
+        sb.count("SELECT count(*) FROM image") > 0,
+        "the check saw images"
+    );
 }

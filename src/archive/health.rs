@@ -104,8 +104,7 @@ impl Archive {
                     (SELECT count(*) FROM url WHERE state = 'failed'),
                     (SELECT count(*) FROM url WHERE state = 'pending'),
                     (SELECT count(*) FROM image),
-                    (SELECT coalesce(sum(i.bytes * (SELECT count(*) FROM slide s WHERE s.url_id = u.id)), 0)
-                       FROM url u JOIN image i ON i.sha256 = u.sha256),
+                    (SELECT coalesce(sum(bytes * slides), 0) FROM image),
                     (SELECT coalesce(sum(bytes), 0) FROM image)",
             [],
             |r| {
@@ -130,9 +129,8 @@ impl Archive {
     /// Stored images used by more than one slide, most used first.
     pub fn dupes(&self, limit: usize) -> Result<Vec<Dupe>> {
         let mut groups = self.conn.prepare(
-            "SELECT u.sha256, i.bytes, i.ext, count(*) AS uses
-             FROM slide s JOIN url u ON u.id = s.url_id JOIN image i ON i.sha256 = u.sha256
-             GROUP BY u.sha256 HAVING uses > 1 ORDER BY uses DESC, i.bytes DESC LIMIT ?1",
+            "SELECT sha256, bytes, ext, slides FROM image
+             WHERE slides > 1 ORDER BY slides DESC, bytes DESC LIMIT ?1",
         )?;
         let found: Vec<(String, i64, String, i64)> = groups
             .query_map([limit as i64], |r| {
@@ -290,6 +288,7 @@ impl Archive {
             .prepare("SELECT DISTINCT url_id FROM slide WHERE post_id = ?1 AND url_id IS NOT NULL")?
             .query_map([id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        let counted = super::counts::images_of_post(&tx, id)?;
         super::write::delete_parts(&tx, id)?;
         tx.execute("DELETE FROM post WHERE id = ?1", [id])?;
         let mut urls = 0;
@@ -304,6 +303,7 @@ impl Archive {
                 urls += tx.execute("DELETE FROM url WHERE id = ?1", params![url_id])? as i64;
             }
         }
+        super::counts::recount(&tx, &counted)?;
         tx.commit()?;
         Ok(Removed { slug, slides, urls })
     }

@@ -228,6 +228,12 @@ impl Archive {
                 )
             }
         };
+        // The URL's slides moved from its previous content (if any) to the new one.
+        if let Ok(Got::Stored(image)) = &fetched.result {
+            let mut counted = vec![image.sha256.clone()];
+            counted.extend(previous.clone().filter(|p| *p != image.sha256));
+            super::counts::recount(&tx, &counted)?;
+        }
         let bytes = match &fetched.result {
             Ok(Got::Stored(image)) => Some(image.bytes as i64),
             _ => None,

@@ -1,6 +1,7 @@
 //! The archive: one folder with `archive.db`. This is the only code that touches SQLite;
 //! one [`Archive`] owns the connection and sets its pragmas here, in one place.
 
+mod counts;
 mod health;
 mod images;
 mod query;

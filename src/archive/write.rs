@@ -83,6 +83,8 @@ impl Archive {
             });
         }
         let tx = self.conn.savepoint()?;
+        // Images whose use counts this post changes: those it used, and those it uses.
+        let mut counted = Vec::new();
         let existing: Option<(i64, String, String, String)> = tx
             .prepare_cached("SELECT id, sha256, parsed_with, slug FROM post WHERE source = ?1")?
             .query_row([new.source], |r| {
@@ -102,6 +104,7 @@ impl Archive {
                     unique_slug(&tx, new.slug, id)?
                 };
                 update_post(&tx, id, &slug, new)?;
+                counted.extend(super::counts::images_of_post(&tx, id)?);
                 delete_parts(&tx, id)?;
                 Landed::Updated(id)
             }
@@ -111,6 +114,10 @@ impl Archive {
             }
         };
         insert_parts(&tx, landed.id(), new)?;
+        counted.extend(super::counts::images_of_post(&tx, landed.id())?);
+        counted.sort();
+        counted.dedup();
+        super::counts::recount(&tx, &counted)?;
         tx.commit()?;
         if let Some(staged) = &mut self.staged {
             staged.posts.push(landed.id());

@@ -1546,7 +1546,7 @@ fn gc_after_remove_deletes_only_the_files_nothing_uses() {
     assert_eq!(run.stdout, "");
     // Nothing left to do.
     assert_eq!(sb.run(&["gc"]).ok().stdout, "");
-    assert_use_counts_exact(&sb);
+    assert_use_counts_exact(sb);
 }
 
 #[test]

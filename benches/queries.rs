@@ -784,6 +784,16 @@ fn simulate_fetch(db: &Path, build: &mut Build) -> Result<(), String> {
         build.urls = ids.len();
         build.images = images.len();
     }
+    // `slidearchive fetch` keeps each image's use counts as it records it; the same
+    // recount, for every image at once.
+    tx.execute_batch(
+        "UPDATE image SET
+             slides = (SELECT count(*) FROM url u JOIN slide sl ON sl.url_id = u.id
+                       WHERE u.sha256 = image.sha256),
+             posts = (SELECT count(DISTINCT sl.post_id) FROM url u JOIN slide sl ON sl.url_id = u.id
+                      WHERE u.sha256 = image.sha256)",
+    )
+    .ctx("recount image uses")?;
     tx.commit().ctx("COMMIT")?;
     build.simulate_s = started.elapsed().as_secs_f64();
 

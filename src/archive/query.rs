@@ -84,19 +84,18 @@ impl Archive {
                 .map(|i| format!(" AND {column} LIKE ?{} ESCAPE '\\'", i + 3))
                 .collect()
         };
+        // Hits come in archive order (by rowid), which lets LIMIT stop early: ranking
+        // would first score every match, and a common word matches most comments.
         let sql = if long.is_empty() {
+            // The index's own copy of the text is the smallest thing to scan.
             format!(
-                "SELECT 2 * b.id, b.text FROM block b WHERE b.is_comment{}
-                 UNION ALL
-                 SELECT 2 * s.id + 1, s.title FROM session s WHERE 1{}
-                 LIMIT ?2",
-                like_filter("b.text"),
-                like_filter("s.title")
+                "SELECT rowid, text FROM search WHERE 1{} ORDER BY rowid LIMIT ?2",
+                like_filter("text")
             )
         } else {
             format!(
                 "SELECT rowid, snippet(search, 0, '{}', '{}', '…', 24) FROM search
-                 WHERE search MATCH ?1{} ORDER BY rank LIMIT ?2",
+                 WHERE search MATCH ?1{} ORDER BY rowid LIMIT ?2",
                 MARK.0,
                 MARK.1,
                 like_filter("text")

@@ -58,3 +58,19 @@ impl Error {
         }
     }
 }
+
+/// An error and its causes on one line, each cause once (libraries often repeat their
+/// source's text in their own message).
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !text.contains(&c_text) {
+            text.push_str(": ");
+            text.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    text
+}

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         Ok(exit) => exit,
         Err(e) if is_broken_pipe(&e) => Exit::Success,
         Err(e) => {
-            eprintln!("slidearchive: {}", with_causes(&e));
+            eprintln!("slidearchive: {}", slidearchive::error::with_causes(&e));
             match e {
                 slidearchive::Error::PostNotFound(_) => Exit::Usage,
                 _ => Exit::SomeFailed,
@@ -24,18 +24,4 @@ fn main() -> ExitCode {
 /// `export ... | head` closes the pipe early; that is not an error.
 fn is_broken_pipe(e: &slidearchive::Error) -> bool {
     matches!(e, slidearchive::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
-}
-
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let c_text = c.to_string();
-        if !text.contains(&c_text) {
-            text.push_str(": ");
-            text.push_str(&c_text);
-        }
-        cause = c.source();
-    }
-    text
 }

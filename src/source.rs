@@ -290,7 +290,7 @@ fn download(url: &str) -> Result<Vec<u8>, String> {
     let response = client.get(url).send().map_err(|e| {
         format!(
             "cannot download: {}; check the URL and your connection",
-            error_chain(&e)
+            crate::error::with_causes(&e)
         )
     })?;
     let status = response.status();
@@ -310,17 +310,6 @@ fn download(url: &str) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(bytes)
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -103,14 +103,14 @@ impl Archive {
                 } else {
                     unique_slug(&tx, new.slug, id)?
                 };
-                update_post(&tx, id, &slug, new)?;
+                write_post(&tx, Some(id), &slug, new)?;
                 counted.extend(super::counts::images_of_post(&tx, id)?);
                 delete_parts(&tx, id)?;
                 Landed::Updated(id)
             }
             None => {
                 let slug = unique_slug(&tx, new.slug, 0)?;
-                Landed::New(insert_post(&tx, &slug, new)?)
+                Landed::New(write_post(&tx, None, &slug, new)?)
             }
         };
         insert_parts(&tx, landed.id(), new)?;
@@ -216,64 +216,49 @@ fn meta_json(post: &Post) -> String {
         .unwrap_or_else(|| "{}".into())
 }
 
-fn insert_post(tx: &rusqlite::Connection, slug: &str, new: &NewPost) -> Result<i64> {
-    let post = new.post;
-    let fm = post.front_matter.as_ref();
-    tx.prepare_cached(
-        "INSERT INTO post (source, slug, title, author, date, description, tags,
+/// Writes a post's own row: a new one (`id` is `None`, keyed by its source) or the
+/// existing one of an edited source. Both write the same columns.
+fn write_post(
+    tx: &rusqlite::Connection,
+    id: Option<i64>,
+    slug: &str,
+    new: &NewPost,
+) -> Result<i64> {
+    const INSERT: &str = "INSERT INTO post (source, slug, title, author, date, description, tags,
              front_matter_format, front_matter, meta, session_level, parsed_with, sha256,
              bytes, imported_at, updated_at, content)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-             strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?15)",
-    )?
-    .execute(params![
-        new.source,
-        slug,
-        new.title,
-        post.meta.author,
-        post.meta.date,
-        post.meta.description,
-        tags_json(post),
-        fm.map(|f| f.format.as_str()),
-        fm.map(|f| f.raw.as_str()),
-        meta_json(post),
-        post.session_level,
-        new.parsed_with,
-        new.sha256,
-        new.content.len() as i64,
-        new.content.as_bytes(),
-    ])?;
-    Ok(tx.last_insert_rowid())
-}
-
-fn update_post(tx: &rusqlite::Connection, id: i64, slug: &str, new: &NewPost) -> Result<()> {
+             strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?15)";
+    const UPDATE: &str = "UPDATE post SET slug = ?2, title = ?3, author = ?4, date = ?5,
+             description = ?6, tags = ?7, front_matter_format = ?8, front_matter = ?9,
+             meta = ?10, session_level = ?11, parsed_with = ?12, sha256 = ?13, bytes = ?14,
+             updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), content = ?15
+         WHERE id = ?1";
     let post = new.post;
     let fm = post.front_matter.as_ref();
-    tx.prepare_cached(
-        "UPDATE post SET slug = ?2, title = ?3, author = ?4, date = ?5, description = ?6,
-             tags = ?7, front_matter_format = ?8, front_matter = ?9, meta = ?10,
-             session_level = ?11, parsed_with = ?12, sha256 = ?13, bytes = ?14,
-             updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), content = ?15
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        slug,
-        new.title,
-        post.meta.author,
-        post.meta.date,
-        post.meta.description,
-        tags_json(post),
-        fm.map(|f| f.format.as_str()),
-        fm.map(|f| f.raw.as_str()),
-        meta_json(post),
-        post.session_level,
-        new.parsed_with,
-        new.sha256,
-        new.content.len() as i64,
-        new.content.as_bytes(),
-    ])?;
-    Ok(())
+    let key: &dyn rusqlite::ToSql = match &id {
+        Some(id) => id,
+        None => &new.source,
+    };
+    tx.prepare_cached(if id.is_some() { UPDATE } else { INSERT })?
+        .execute(params![
+            key,
+            slug,
+            new.title,
+            post.meta.author,
+            post.meta.date,
+            post.meta.description,
+            tags_json(post),
+            fm.map(|f| f.format.as_str()),
+            fm.map(|f| f.raw.as_str()),
+            meta_json(post),
+            post.session_level,
+            new.parsed_with,
+            new.sha256,
+            new.content.len() as i64,
+            new.content.as_bytes(),
+        ])?;
+    Ok(id.unwrap_or_else(|| tx.last_insert_rowid()))
 }
 
 /// Sessions, then blocks (which point at sessions), then slides and links (which point

@@ -7,6 +7,7 @@ use super::{
     unix_now,
 };
 use crate::archive::{HEAD_BYTES, Store};
+use crate::error::with_causes;
 use reqwest::header::{self, HeaderMap};
 use std::time::{Duration, Instant};
 
@@ -309,7 +310,7 @@ fn request_error(e: &reqwest::Error) -> AttemptError {
         (
             FailKind::Unsupported,
             false,
-            format!("not a usable URL: {}", chain(e)),
+            format!("not a usable URL: {}", with_causes(e)),
         )
     } else {
         (
@@ -355,34 +356,7 @@ fn broken_off(got: u64, expected: Option<u64>) -> AttemptError {
 /// already on the line, the cause is what the user needs.
 fn causes(e: &reqwest::Error) -> String {
     use std::error::Error;
-    let mut parts: Vec<String> = Vec::new();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    if parts.is_empty() {
-        e.to_string()
-    } else {
-        parts.join(": ")
-    }
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
+    e.source().map_or_else(|| e.to_string(), with_causes)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ mod spans;
 
 pub use front_matter::{Format, FrontMatter, Meta};
 
-use pulldown_cmark::{Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use std::ops::Range;
 
 /// Bumped whenever parsing changes what it stores, so that re-import re-parses
@@ -263,6 +263,27 @@ struct Open {
     text_end: usize,
 }
 
+impl Open {
+    fn new(
+        span: Range<usize>,
+        opener: usize,
+        link_type: LinkType,
+        url: CowStr,
+        title: CowStr,
+        id: CowStr,
+    ) -> Open {
+        Open {
+            text_end: span.start + opener,
+            span,
+            url: url.into_string(),
+            title: title.into_string(),
+            link_type,
+            id: id.into_string(),
+            text: String::new(),
+        }
+    }
+}
+
 /// What the walk gathers inside the current top-level block.
 #[derive(Default)]
 struct Gather {
@@ -303,34 +324,23 @@ fn walk(source: &str, body_start: usize) -> Vec<RawBlock> {
                 }
                 depth += 1;
                 match tag {
+                    // `![` opens an image's text, `[` a link's.
                     Tag::Image {
                         link_type,
                         dest_url,
                         title,
                         id,
-                    } => g.images.push(Open {
-                        text_end: range.start + 2,
-                        span: range,
-                        url: dest_url.into_string(),
-                        title: title.into_string(),
-                        link_type,
-                        id: id.into_string(),
-                        text: String::new(),
-                    }),
+                    } => g
+                        .images
+                        .push(Open::new(range, 2, link_type, dest_url, title, id)),
                     Tag::Link {
                         link_type,
                         dest_url,
                         title,
                         id,
-                    } => g.links.push(Open {
-                        text_end: range.start + 1,
-                        span: range,
-                        url: dest_url.into_string(),
-                        title: title.into_string(),
-                        link_type,
-                        id: id.into_string(),
-                        text: String::new(),
-                    }),
+                    } => g
+                        .links
+                        .push(Open::new(range, 1, link_type, dest_url, title, id)),
                     Tag::CodeBlock(_) => g.literal.push(range),
                     Tag::HtmlBlock => {
                         g.literal.push(range.clone());

@@ -36,18 +36,18 @@ pub fn run(archive: &Archive, args: ExportArgs) -> Result<Exit> {
     for (slug, urls) in &written.missing {
         eprintln!(
             "slidearchive: warning: {slug}: {} not fetched, kept their URLs (run 'slidearchive fetch'): {}",
-            super::fetch::plural(urls.len(), "slide image"),
+            super::plural(urls.len(), "slide image"),
             urls.join(" ")
         );
     }
     let images = if local_images {
-        format!(" and {} images", written.images)
+        format!(" and {}", super::plural(written.images, "image"))
     } else {
         String::new()
     };
     eprintln!(
-        "wrote {} posts{images} to {}",
-        written.files.len(),
+        "wrote {}{images} to {}",
+        super::plural(written.files.len(), "post"),
         out.display()
     );
     Ok(Exit::Success)

@@ -1,8 +1,8 @@
 //! `slidearchive fetch`, and the download step `import` shares with it: plan, download
 //! with a progress bar, record each result, summarize.
 
-use super::Exit;
 use super::report::{Report, UrlReport};
+use super::{Exit, plural};
 use crate::archive::{Archive, Recorded, Which};
 use crate::cli::{DownloadArgs, FetchArgs};
 use crate::error::Result;
@@ -159,12 +159,4 @@ pub fn download(archive: &mut Archive, which: &Which, options: &FetchOptions) ->
     }
     eprintln!("{line}");
     Ok(downloads)
-}
-
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

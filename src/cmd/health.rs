@@ -1,7 +1,7 @@
 //! `slidearchive stats`, `dupes`, `verify`, `gc` and `remove`
 
 use super::Exit;
-use super::fetch::plural;
+use super::plural;
 use crate::archive::Archive;
 use crate::cli::{DupesArgs, GcArgs, ReportFormat, ShowArgs, StatsArgs};
 use crate::error::Result;

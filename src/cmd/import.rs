@@ -1,7 +1,8 @@
 //! `slidearchive import`
 
 use super::Exit;
-use super::fetch::{download, fetch_options, plural};
+use super::fetch::{download, fetch_options};
+use super::plural;
 use super::report::{PostReport, Report};
 use crate::archive::{Archive, Landed, Which};
 use crate::cli::ImportArgs;

@@ -40,3 +40,12 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Remove(args) => health::remove(&mut Archive::open(&cli.archive)?, args),
     }
 }
+
+/// "1 post", "3 posts": counts in messages read as words.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

@@ -25,7 +25,7 @@ pub fn run(archive: &Archive, args: QueryArgs) -> Result<Exit> {
     })?;
     let rows = output.finish().map_err(io)?;
     if format == Format::Table {
-        eprintln!("({})", super::fetch::plural(rows, "row"));
+        eprintln!("({})", super::plural(rows, "row"));
     }
     Ok(Exit::Success)
 }

@@ -1,6 +1,7 @@
 //! `slidearchive show POST`
 
 use super::Exit;
+use super::plural;
 use crate::archive::{Archive, StoredSlide};
 use crate::cli::ShowArgs;
 use crate::error::Result;
@@ -26,11 +27,11 @@ pub fn run(archive: &Archive, args: ShowArgs) -> Result<Exit> {
     for s in &post.sessions {
         println!();
         println!(
-            "{}. {}  ({} comments, {} slides)",
+            "{}. {}  ({}, {})",
             s.position,
             s.title,
-            s.comments.len(),
-            s.slides.len()
+            plural(s.comments.len(), "comment"),
+            plural(s.slides.len(), "slide")
         );
         for c in &s.comments {
             let mut lines = c.text.lines();

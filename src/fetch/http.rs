@@ -313,10 +313,13 @@ fn request_error(e: &reqwest::Error) -> AttemptError {
             format!("not a usable URL: {}", with_causes(e)),
         )
     } else {
+        let causes = causes(e);
+        // A host name that does not resolve will not resolve a second later either.
+        let retry = !causes.contains("dns error");
         (
             FailKind::ConnectionError,
-            true,
-            format!("connection failed: {}", causes(e)),
+            retry,
+            format!("connection failed: {causes}"),
         )
     };
     AttemptError {

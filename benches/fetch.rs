@@ -32,20 +32,25 @@
 //! Sizes: 1 MB = 1,000,000 bytes throughout (RSS kbytes from GNU time are KiB and are
 //! converted).
 
+mod common;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use common::{Run, make_dir, median, write_file};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Images served when neither an argument nor `BENCH_IMAGES` says otherwise.
 const DEFAULT_IMAGES: usize = 2000;
+/// The largest count (of images, or of runs) accepted: image URLs have five digits.
+const MAX_COUNT: usize = 99_999;
 /// Timed runs per tool when `BENCH_RUNS` is not set.
 const DEFAULT_RUNS: usize = 3;
 /// Downloads at once, for every tool.
@@ -56,34 +61,28 @@ const LATENCY: Duration = Duration::from_millis(20);
 const IMAGE_BYTES: std::ops::RangeInclusive<usize> = 95_000..=105_000;
 /// Sessions in the generated post.
 const SESSIONS: usize = 20;
-/// GNU time; without it the benchmark still times the tools but cannot report RSS.
-const GNU_TIME: &str = "/usr/bin/time";
 /// The targets the figures are compared against.
 const TARGET_RATIO: f64 = 1.2;
 const TARGET_PEAK_MB: f64 = 100.0;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench fetch: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_code("fetch", run())
 }
 
 fn run() -> Result<(), String> {
-    let images = images_wanted()?;
-    let runs = env_count("BENCH_RUNS", DEFAULT_RUNS)?;
+    let images = common::count_wanted(
+        "the number of images",
+        "BENCH_IMAGES",
+        DEFAULT_IMAGES,
+        MAX_COUNT,
+    )?;
+    let runs = common::env_count("BENCH_RUNS", DEFAULT_RUNS, MAX_COUNT)?;
     // Cargo builds the binary target with the bench profile (release settings).
     let bin = Path::new(env!("CARGO_BIN_EXE_slidearchive"));
-    let use_gnu_time = Path::new(GNU_TIME).exists();
-    if !use_gnu_time {
-        eprintln!("bench fetch: {GNU_TIME} not found; peak RSS will not be reported");
-    }
+    let use_gnu_time = common::gnu_time_available("fetch");
     let aria2c = which("aria2c");
 
-    let tmp = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
+    let tmp = common::temp_dir()?;
 
     // 1. The server, with every body computed once, before any timing.
     let bodies: Vec<Bytes> = (0..images).map(|i| Bytes::from(image_body(i))).collect();
@@ -215,40 +214,13 @@ fn run() -> Result<(), String> {
         None => "peak not measured".to_string(),
     };
     println!("result: {ratio:.2}x {speed} the speed target; {memory} the memory target");
-    if std::env::var_os("BENCH_KEEP").is_some() {
-        println!("kept (BENCH_KEEP): {}", tmp.keep().display());
-    }
+    common::keep_if_asked(tmp);
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------
-// Arguments
+// Tools on PATH
 // ---------------------------------------------------------------------------------
-
-/// N from the first argument that is not a flag (cargo adds `--bench`), else
-/// `BENCH_IMAGES`, else the default.
-fn images_wanted() -> Result<usize, String> {
-    match std::env::args().skip(1).find(|a| !a.starts_with("--")) {
-        Some(arg) => parse_count("the number of images", &arg),
-        None => env_count("BENCH_IMAGES", DEFAULT_IMAGES),
-    }
-}
-
-fn env_count(name: &str, default: usize) -> Result<usize, String> {
-    match std::env::var(name) {
-        Ok(value) => parse_count(name, &value),
-        Err(_) => Ok(default),
-    }
-}
-
-fn parse_count(what: &str, value: &str) -> Result<usize, String> {
-    match value.trim().replace('_', "").parse::<usize>() {
-        Ok(n) if n > 0 && n <= 99_999 => Ok(n),
-        _ => Err(format!(
-            "{what} must be a whole number from 1 to 99999, not {value:?}"
-        )),
-    }
-}
 
 /// The path of `program` if it is on `PATH`.
 fn which(program: &str) -> Option<PathBuf> {
@@ -332,22 +304,13 @@ async fn image(State(served): State<Served>, UrlPath(name): UrlPath<String>) -> 
     }
 }
 
-/// splitmix64, so every run serves the same bytes.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Image `i`: a JPEG start (SOI, a JFIF APP0 and a 1280x720 SOF0, so that type sniffing
 /// and the size probe both succeed) followed by pseudo-random bytes unique to `i`, and
 /// the end-of-image marker.
 fn image_body(i: usize) -> Vec<u8> {
     let mut state = 0x5EED_F37C_0000_0000 ^ (i as u64).wrapping_mul(0xA076_1D64_78BD_642F);
     let span = (IMAGE_BYTES.end() - IMAGE_BYTES.start() + 1) as u64;
-    let len = IMAGE_BYTES.start() + (splitmix(&mut state) % span) as usize;
+    let len = IMAGE_BYTES.start() + (common::splitmix(&mut state) % span) as usize;
     let mut body = Vec::with_capacity(len);
     body.extend_from_slice(&[0xFF, 0xD8]); // SOI
     body.extend_from_slice(&[0xFF, 0xE0, 0x00, 0x10]); // APP0, 16 bytes
@@ -357,7 +320,7 @@ fn image_body(i: usize) -> Vec<u8> {
     body.extend_from_slice(&1280u16.to_be_bytes());
     body.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
     while body.len() < len - 2 {
-        let word = splitmix(&mut state).to_le_bytes();
+        let word = common::splitmix(&mut state).to_le_bytes();
         let take = word.len().min(len - 2 - body.len());
         body.extend_from_slice(&word[..take]);
     }
@@ -410,14 +373,6 @@ fn aria2c_input(urls: &[String]) -> String {
     text
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-fn make_dir(path: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
-}
-
 // ---------------------------------------------------------------------------------
 // Running the tools
 // ---------------------------------------------------------------------------------
@@ -460,25 +415,9 @@ impl Tool {
     }
 }
 
-/// One timed run of a tool.
-struct Run {
-    /// Wall time of the child process, measured here around spawn..exit.
-    wall: Duration,
-    /// User + system CPU seconds, from GNU time.
-    cpu_s: Option<f64>,
-    /// Peak resident set size in MB, from GNU time.
-    peak_rss_mb: Option<f64>,
-}
-
 /// `program`, under GNU time when available, with no proxy for loopback.
 fn command(use_gnu_time: bool, program: &Path) -> Command {
-    let mut command = if use_gnu_time {
-        let mut c = Command::new(GNU_TIME);
-        c.arg("-v").arg(program);
-        c
-    } else {
-        Command::new(program)
-    };
+    let mut command = common::command(use_gnu_time, program);
     for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
         command
             .env_remove(name)
@@ -486,44 +425,8 @@ fn command(use_gnu_time: bool, program: &Path) -> Command {
     }
     command
         .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("no_proxy", "127.0.0.1,localhost");
     command
-}
-
-/// Runs `command` to its end; its stderr, and the run's figures, or an error with the
-/// last lines of stderr if it failed.
-fn timed(mut command: Command, what: &str) -> Result<(String, Run), String> {
-    let started = Instant::now();
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run {what}: {e}"))?;
-    let wall = started.elapsed();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    if !output.status.success() {
-        return Err(format!(
-            "{what} failed ({}); last lines of stderr:\n{}",
-            output.status,
-            tail(&stderr, 30)
-        ));
-    }
-    let field = |name: &str| gnu_time_field(&stderr, name);
-    let cpu_s = match (field("User time (seconds)"), field("System time (seconds)")) {
-        (Some(user), Some(sys)) => Some(user + sys),
-        _ => None,
-    };
-    // GNU time reports kbytes meaning KiB.
-    let peak_rss_mb = field("Maximum resident set size (kbytes)").map(|kib| kib * 1024.0 / 1e6);
-    Ok((
-        stderr,
-        Run {
-            wall,
-            cpu_s,
-            peak_rss_mb,
-        },
-    ))
 }
 
 fn run_slidearchive(
@@ -540,21 +443,27 @@ fn run_slidearchive(
         .arg("--jobs")
         .arg(JOBS.to_string())
         .arg(post);
-    let (stderr, run) = timed(c, "slidearchive import")?;
+    let done = common::timed(&mut c, "slidearchive import", "slidearchive import")?;
+    let stderr = &done.stderr;
     // `2000 slides, 2000 URLs: 2000 stored, 0 failed`
     let line = stderr
         .lines()
         .rev()
         .find(|l| l.contains(" URLs: ") && l.contains(" stored"))
-        .ok_or_else(|| format!("no download summary in stderr:\n{}", tail(&stderr, 30)))?;
-    let stored = number_before(line, " stored");
-    let failed = number_before(line, " failed");
+        .ok_or_else(|| {
+            format!(
+                "no download summary in stderr:\n{}",
+                common::tail(stderr, 30)
+            )
+        })?;
+    let stored = common::number_before(line, " stored");
+    let failed = common::number_before(line, " failed");
     if stored != Some(images) || failed != Some(0) {
         return Err(format!(
             "expected {images} stored, 0 failed; slidearchive said: {line}"
         ));
     }
-    Ok(run)
+    Ok(done.run)
 }
 
 fn run_curl(use_gnu_time: bool, config: &Path, out: &Path, images: usize) -> Result<Run, String> {
@@ -562,9 +471,9 @@ fn run_curl(use_gnu_time: bool, config: &Path, out: &Path, images: usize) -> Res
     c.args(["--parallel", "--parallel-max", &JOBS.to_string()])
         .args(["--silent", "--show-error", "--fail", "--config"])
         .arg(config);
-    let (_, run) = timed(c, "curl")?;
+    let done = common::timed(&mut c, "curl", "curl")?;
     check_written(out, images)?;
-    Ok(run)
+    Ok(done.run)
 }
 
 fn run_aria2c(use_gnu_time: bool, list: &Path, out: &Path, images: usize) -> Result<Run, String> {
@@ -576,9 +485,9 @@ fn run_aria2c(use_gnu_time: bool, list: &Path, out: &Path, images: usize) -> Res
         .arg("-d")
         .arg(out)
         .arg("--quiet");
-    let (_, run) = timed(c, "aria2c")?;
+    let done = common::timed(&mut c, "aria2c", "aria2c")?;
     check_written(out, images)?;
-    Ok(run)
+    Ok(done.run)
 }
 
 /// That `dir` holds `images` non-empty files.
@@ -596,36 +505,4 @@ fn check_written(dir: &Path, images: usize) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// The whole number written just before the first `marker` in `line`.
-fn number_before(line: &str, marker: &str) -> Option<usize> {
-    let head = &line[..line.find(marker)?];
-    let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    head[head.len() - digits..].parse().ok()
-}
-
-/// A number from a `\tName: value` line of `time -v` output.
-fn gnu_time_field(stderr: &str, name: &str) -> Option<f64> {
-    stderr
-        .lines()
-        .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(':'))
-        .and_then(|v| v.trim().parse().ok())
-}
-
-/// The last `n` lines of `text`.
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// Median of a non-empty list (the mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
 }

@@ -16,9 +16,9 @@
 //! This is a program, not a timed test (`harness = false` in Cargo.toml): it
 //!
 //! 1. generates N posts shaped like `examples/cloud-summit-2023-recap.md` (the generator
-//!    of `benches/import.rs`, plus slide URLs repeated across posts, a few image hosts,
-//!    and a few rarer phrases to search for), and imports them once with
-//!    `/usr/bin/time -v slidearchive --archive DIR import --no-fetch POSTS`;
+//!    in `benches/common` that `benches/import.rs` uses, plus slide URLs repeated across
+//!    posts, a few image hosts, and a few rarer phrases to search for), and imports them
+//!    once with `/usr/bin/time -v slidearchive --archive DIR import --no-fetch POSTS`;
 //! 2. simulates a finished fetch with rusqlite, in one transaction: most URLs stored with
 //!    a synthetic sha256 (about 10% sharing their content with another URL), 3% failed,
 //!    1% left pending, one `fetch` row per attempted URL; then refreshes the planner's
@@ -34,6 +34,9 @@
 //!    two-character word found nowhere (the scan fallback's worst case);
 //! 5. prints the import's wall time and peak RSS and the size of archive.db.
 
+mod common;
+
+use common::{Rng, median, mix, thousands};
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -46,8 +49,6 @@ use std::time::{Duration, Instant};
 const DEFAULT_POSTS: usize = 10_000;
 /// Timed runs of each query and search when `BENCH_RUNS` is not set.
 const DEFAULT_RUNS: usize = 7;
-/// GNU time; without it the import is still timed but its peak RSS is not reported.
-const GNU_TIME: &str = "/usr/bin/time";
 /// The targets the figures are compared against.
 const TARGET_QUERY_MS: f64 = 50.0;
 const TARGET_SEARCH_MS: f64 = 100.0;
@@ -71,25 +72,19 @@ const MARKER: &str = "bench-queries.txt";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench queries: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_code("queries", run())
 }
 
 fn run() -> Result<(), String> {
-    let posts = posts_wanted()?;
-    let runs = env_count("BENCH_RUNS", DEFAULT_RUNS)?;
+    let posts = common::posts_wanted(DEFAULT_POSTS)?;
+    let runs = common::env_count("BENCH_RUNS", DEFAULT_RUNS, common::NO_LIMIT)?;
     // Cargo builds the binary target with the bench profile (release settings).
     let bin = Path::new(env!("CARGO_BIN_EXE_slidearchive"));
     let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme_text = std::fs::read_to_string(&readme).ctx(&readme.display().to_string())?;
     let cookbook = cookbook_queries(&readme_text)?;
 
-    let tmp = tempfile::tempdir().ctx("cannot create a temp dir")?;
+    let tmp = common::temp_dir()?;
     let kept = std::env::var_os("BENCH_KEEP_ARCHIVE").map(PathBuf::from);
     let archive = kept.clone().unwrap_or_else(|| tmp.path().join("archive"));
     let db = archive.join("archive.db");
@@ -115,8 +110,7 @@ fn run() -> Result<(), String> {
         build.write(&archive.join(MARKER))?;
         (build, false)
     };
-    let db_bytes = file_size(&db);
-    let wal_bytes = file_size(&archive.join("archive.db-wal"));
+    let db_size = common::archive_db_size(&archive, "");
     let statistics = analyzed_tables(&db)?;
 
     println!();
@@ -178,15 +172,7 @@ fn run() -> Result<(), String> {
             statistics.join(", ")
         }
     );
-    println!(
-        "  archive.db:        {:.1} MB{}",
-        db_bytes as f64 / 1e6,
-        if wal_bytes > 0 {
-            format!(" (+ {:.1} MB WAL)", wal_bytes as f64 / 1e6)
-        } else {
-            String::new()
-        }
-    );
+    println!("  archive.db:        {db_size}");
 
     // 3. The cookbook, exactly as the README has it.
     println!();
@@ -290,33 +276,8 @@ fn verdict(ms: f64, target: f64) -> &'static str {
 }
 
 // ---------------------------------------------------------------------------------
-// Arguments and small helpers
+// Small helpers
 // ---------------------------------------------------------------------------------
-
-/// N from the first argument that is not a flag (cargo adds `--bench`), else
-/// `BENCH_POSTS`, else the default.
-fn posts_wanted() -> Result<usize, String> {
-    match std::env::args().skip(1).find(|a| !a.starts_with("--")) {
-        Some(arg) => parse_count("the number of posts", &arg),
-        None => env_count("BENCH_POSTS", DEFAULT_POSTS),
-    }
-}
-
-fn env_count(name: &str, default: usize) -> Result<usize, String> {
-    match std::env::var(name) {
-        Ok(value) => parse_count(name, &value),
-        Err(_) => Ok(default),
-    }
-}
-
-fn parse_count(what: &str, value: &str) -> Result<usize, String> {
-    match value.trim().replace('_', "").parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!(
-            "{what} must be a positive whole number, not {value:?}"
-        )),
-    }
-}
 
 /// `.ctx("what")`: any error as a message saying what failed.
 trait Context<T> {
@@ -327,42 +288,6 @@ impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
     fn ctx(self, what: &str) -> Result<T, String> {
         self.map_err(|e| format!("{what}: {e}"))
     }
-}
-
-fn file_size(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
-}
-
-/// Median of a non-empty list (the mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
-}
-
-/// `10000` -> `10,000`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// splitmix64 finalizer: a well-mixed 64-bit hash of a number.
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 // ---------------------------------------------------------------------------------
@@ -519,71 +444,11 @@ fn build_archive(
     Ok(build)
 }
 
-/// The import run.
-struct Imported {
-    wall: Duration,
-    cpu_s: Option<f64>,
-    peak_rss_mb: Option<f64>,
-}
-
 /// `slidearchive --archive DIR import --no-fetch POSTS`, under GNU time when available.
-fn import(bin: &Path, archive: &Path, posts: &Path) -> Result<Imported, String> {
-    let use_gnu_time = Path::new(GNU_TIME).exists();
-    if !use_gnu_time {
-        eprintln!("bench queries: {GNU_TIME} not found; peak RSS will not be reported");
-    }
-    let mut command = if use_gnu_time {
-        let mut c = Command::new(GNU_TIME);
-        c.arg("-v").arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    };
-    command
-        .arg("--archive")
-        .arg(archive)
-        .arg("import")
-        .arg("--no-fetch")
-        .arg(posts)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let output = command
-        .output()
-        .ctx(&format!("cannot run {}", bin.display()))?;
-    let wall = started.elapsed();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(format!(
-            "import into {} failed ({}); last lines of stderr:\n{}",
-            archive.display(),
-            output.status,
-            tail.join("\n")
-        ));
-    }
-    let field = |name: &str| gnu_time_field(&stderr, name);
-    let cpu_s = match (field("User time (seconds)"), field("System time (seconds)")) {
-        (Some(user), Some(sys)) => Some(user + sys),
-        _ => None,
-    };
-    // GNU time reports kbytes meaning KiB.
-    let peak_rss_mb = field("Maximum resident set size (kbytes)").map(|kib| kib * 1024.0 / 1e6);
-    Ok(Imported {
-        wall,
-        cpu_s,
-        peak_rss_mb,
-    })
-}
-
-/// A number from a `\tName: value` line of `time -v` output.
-fn gnu_time_field(stderr: &str, name: &str) -> Option<f64> {
-    stderr
-        .lines()
-        .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(':'))
-        .and_then(|v| v.trim().parse().ok())
+fn import(bin: &Path, archive: &Path, posts: &Path) -> Result<common::Run, String> {
+    let use_gnu_time = common::gnu_time_available("queries");
+    let done = common::import_no_fetch(bin, use_gnu_time, archive, posts, Stdio::null())?;
+    Ok(done.run)
 }
 
 /// What became of one URL in the simulated fetch.
@@ -1075,59 +940,8 @@ fn like_pattern(word: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------
-// Generating posts (after benches/import.rs)
+// Generating posts (the generator in benches/common, with what only this bench adds)
 // ---------------------------------------------------------------------------------
-
-/// splitmix64: a tiny deterministic PRNG, so every run generates the same bytes.
-struct Rng(u64);
-
-impl Rng {
-    /// Each post (and each attempt at it) gets its own stream, so post `i` is the same
-    /// whatever N is.
-    fn for_post(i: usize, attempt: u64) -> Rng {
-        let stream = (i as u64) << 8 | attempt;
-        Rng(0x5EED_2023_0617_0901 ^ stream.wrapping_mul(0xA076_1D64_78BD_642F))
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next_u64() % (hi - lo + 1) as u64) as usize
-    }
-
-    /// True `percent` times out of 100.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next_u64() % 100 < percent
-    }
-
-    /// True `per_mille` times out of 1,000.
-    fn chance_per_mille(&mut self, per_mille: u64) -> bool {
-        self.next_u64() % 1000 < per_mille
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.range(0, items.len() - 1)]
-    }
-
-    /// `k` different items (`k` at most `items.len()`), in random order.
-    fn pick_distinct<'a>(&mut self, items: &[&'a str], k: usize) -> Vec<&'a str> {
-        let mut chosen = Vec::with_capacity(k);
-        while chosen.len() < k.min(items.len()) {
-            let item = self.pick(items);
-            if !chosen.contains(&item) {
-                chosen.push(item);
-            }
-        }
-        chosen
-    }
-}
 
 /// What was generated.
 struct Corpus {
@@ -1135,48 +949,18 @@ struct Corpus {
     slides: usize,
 }
 
-/// Size range of a generated post, in bytes.
-const POST_BYTES: std::ops::RangeInclusive<usize> = 15_000..=25_000;
-
-/// Writes `count` posts as `dir/recap-NNNNN.md`.
+/// Writes `count` posts as `dir/recap-NNNNN.md`; the one in the middle takes
+/// EXAMPLE_SLUG.
 fn generate(dir: &Path, count: usize) -> Result<Corpus, String> {
-    std::fs::create_dir_all(dir).ctx(&format!("cannot create {}", dir.display()))?;
-    let mut corpus = Corpus {
-        bytes: 0,
-        slides: 0,
-    };
-    let mut text = String::with_capacity(32 * 1024);
-    for i in 0..count {
-        // Posts outside POST_BYTES are drawn again (a few percent are), so that every
-        // post is 15-25 KB like a real recap while sizes still vary.
-        let slug = (i == count / 2).then_some(EXAMPLE_SLUG);
-        let mut attempt = 0;
-        let slides = loop {
-            text.clear();
-            let slides = write_post(&mut text, i, slug, &mut Rng::for_post(i, attempt));
-            if POST_BYTES.contains(&text.len()) || attempt == 255 {
-                break slides;
-            }
-            attempt += 1;
-        };
-        let path: PathBuf = dir.join(format!("recap-{i:05}.md"));
-        std::fs::write(&path, &text).ctx(&format!("cannot write {}", path.display()))?;
-        corpus.bytes += text.len() as u64;
-        corpus.slides += slides;
-    }
-    Ok(corpus)
+    let posts = common::generate(dir, count, |out, i, rng| {
+        write_post(out, i, (i == count / 2).then_some(EXAMPLE_SLUG), rng)
+    })?;
+    Ok(Corpus {
+        bytes: posts.iter().map(|&(len, _)| len as u64).sum(),
+        slides: posts.iter().map(|&(_, slides)| slides).sum(),
+    })
 }
 
-const CONFERENCES: &[&str] = &[
-    "Cloud Native Summit",
-    "KubeCon China",
-    "GopherChina",
-    "RustConf",
-    "QCon 上海",
-    "ArchSummit 深圳",
-    "开源基础设施大会",
-    "SREcon Asia",
-];
 /// Where a post's slide images live: most bloggers use one host, some another.
 const IMAGE_HOSTS: &[&str] = &[
     "https://img.example.net/notes",
@@ -1192,84 +976,6 @@ const IMAGE_HOSTS: &[&str] = &[
 ];
 /// Slides shown in many posts of one conference (its title and sponsor slides).
 const COMMON_SLIDES_PER_CONFERENCE: usize = 40;
-const AUTHORS: &[&str] = &["lanmei", "zhangwei", "chen.li", "wang_fang", "liu-yang"];
-const TAGS: &[&str] = &[
-    "云原生",
-    "Kubernetes",
-    "可观测性",
-    "eBPF",
-    "Rust",
-    "数据库",
-    "Service Mesh",
-    "SRE",
-    "会议笔记",
-];
-const VERBS: &[&str] = &[
-    "Scaling",
-    "Debugging",
-    "Securing",
-    "Observing",
-    "Operating",
-    "Migrating",
-    "Building",
-    "Rethinking",
-];
-const TOPICS: &[&str] = &[
-    "Prometheus",
-    "eBPF",
-    "Kubernetes Operators",
-    "Service Mesh",
-    "etcd",
-    "OpenTelemetry",
-    "WebAssembly",
-    "Multi-Cluster Networking",
-    "GPU Scheduling",
-    "CI Pipelines",
-    "Object Storage",
-    "Envoy",
-];
-const SUFFIXES: &[&str] = &[
-    " in Production",
-    ": Lessons Learned",
-    " at Scale",
-    " the Hard Way",
-    " Without Downtime",
-    " to a Billion Series",
-    "",
-];
-const CN_TITLES: &[&str] = &[
-    "{}在大规模集群中的落地实践",
-    "{}性能调优实战",
-    "从零构建{}平台",
-    "{}踩坑记录",
-    "基于{}的可观测性体系建设",
-    "{}的下一个十年",
-];
-/// Clauses that commentary sentences are made of.
-const CLAUSES: &[&str] = &[
-    "这个 Session 非常硬核",
-    "分片之后 remote write 的压力终于下来了",
-    "讲者来自一线团队",
-    "现场提问很踊跃",
-    "思路不错",
-    "和我们内部的做法类似",
-    "最大的收获是关于容量规划的部分",
-    "内核版本太老的话很多特性用不了",
-    "verifier 报错信息很难读",
-    "他们把延迟从秒级降到了毫秒级",
-    "这一页的架构图值得细看",
-    "可惜时间太短没有讲完",
-    "后面的 Demo 翻车了",
-    "map 的内存没有算进 cgroup",
-    "控制面和数据面彻底分开",
-    "回去可以试一下",
-    "主要的瓶颈在磁盘 IO",
-    "作者说明年会开源",
-    "整体上偏入门",
-    "数据都是生产环境的真实数据",
-    "多租户隔离一直是个难题",
-    "用 Rust 重写之后内存占用少了一半",
-];
 /// Rarer sentences, each added to a commentary paragraph this many times in 1,000, so
 /// that the searches have something to find that is not everywhere.
 const RARE_SENTENCES: &[(&str, u64)] = &[
@@ -1277,169 +983,25 @@ const RARE_SENTENCES: &[(&str, u64)] = &[
     ("eBPF 的方案在这里正合适。", 20),
     ("控制器是用 Go 写的。", 30),
 ];
-const LIST_ITEMS: &[&str] = &[
-    "内核版本太老，`bpf_loop` 用不了",
-    "verifier 报错信息很难读",
-    "map 的内存没有算进 cgroup",
-    "升级 etcd 前一定要先做快照",
-    "sidecar 的资源限制要单独配置",
-    "告警规则越少越好",
-    "灰度发布要按 AZ 逐步推进",
-    "`kubectl drain` 之前先检查 PDB",
-];
-const REPOS: &[&str] = &[
-    "submariner-io/submariner",
-    "prometheus/prometheus",
-    "cilium/cilium",
-    "open-telemetry/opentelemetry-collector",
-    "envoyproxy/envoy",
-    "etcd-io/etcd",
-    "bytecodealliance/wasmtime",
-];
-const BARE_URLS: &[&str] = &[
-    "https://prometheus.io/docs/prometheus/latest/storage/",
-    "https://www.youtube.com/playlist?list=PLexample0000000000",
-    "https://kubernetes.io/docs/concepts/services-networking/",
-    "https://ebpf.io/what-is-ebpf/",
-    "https://opentelemetry.io/docs/specs/otel/",
-];
-const ALTS: &[&str] = &["架构图", "benchmark 结果", "roadmap", "QPS 曲线", "demo"];
-
-/// Appends one post to `out`; returns how many slide images it wrote.
+/// Appends one post to `out`: the shared generator's, plus an image host per post,
+/// slides shared by many posts of a conference, rarer sentences and an optional slug.
+/// Returns how many slide images it wrote.
 fn write_post(out: &mut String, i: usize, slug: Option<&str>, rng: &mut Rng) -> usize {
-    use std::fmt::Write;
-    let conference_index = rng.range(0, CONFERENCES.len() - 1);
-    let conference = CONFERENCES[conference_index];
+    let conference_index = rng.range(0, common::CONFERENCES.len() - 1);
+    let conference = common::CONFERENCES[conference_index];
     let year = rng.range(2019, 2024);
     let host = rng.pick(IMAGE_HOSTS);
-
-    // Front matter: like the example, with a CJK title that is unique per post.
-    out.push_str("---\n");
-    let _ = writeln!(out, "author: {}", rng.pick(AUTHORS));
-    let _ = writeln!(out, "title: {conference} {year} 回顾 · 第 {} 篇", i + 1);
-    if let Some(slug) = slug {
-        let _ = writeln!(out, "slug: {slug}");
-    }
-    let _ = writeln!(
-        out,
-        "date: {year}-{:02}-{:02}",
-        rng.range(1, 12),
-        rng.range(1, 28)
-    );
-    if rng.chance(30) {
-        out.push_str("description:\n");
-    } else {
-        out.push_str("description: ");
-        sentence(out, rng, 2, 4);
-        out.push('\n');
-    }
-    out.push_str("tags:\n");
-    let tags = rng.range(2, 4);
-    for tag in rng.pick_distinct(TAGS, tags) {
-        let _ = writeln!(out, "  - {tag}");
-    }
-    out.push_str("toc: true\n---\n\n");
-
-    // Intro and the summary separator.
-    out.push_str("照例是一篇长文，图比字多。");
-    sentence(out, rng, 1, 3);
-    out.push_str("\n\n<!--more-->\n\n");
-
-    // Sessions: ~20, ~7.5 slides each (~150 per post), commentary between the slides.
-    let sessions = rng.range(18, 22);
-    let mut slides = 0;
-    // Slide numbers already used in this post, so some can be shown again.
-    let mut shown: Vec<usize> = Vec::new();
-    for s in 0..sessions {
-        if s + 1 == sessions && rng.chance(50) {
-            out.push_str("## 小结\n\n");
-        } else if rng.chance(35) {
-            let title = rng.pick(CN_TITLES).replace("{}", rng.pick(TOPICS));
-            let _ = writeln!(out, "## {title}\n");
+    common::post_head(out, rng, i, conference, year, slug);
+    let (_, slides) = common::sessions(out, rng, RARE_SENTENCES, |rng, shown| {
+        // Mostly a new slide; sometimes one shown earlier in the post again, or one of
+        // the conference's slides that many posts show.
+        if rng.chance(3) {
+            let k = rng.range(0, COMMON_SLIDES_PER_CONFERENCE - 1);
+            format!("https://img.example.net/common/{conference_index:02}-{k:03}.png")
         } else {
-            let verb = rng.pick(VERBS);
-            let topic = rng.pick(TOPICS);
-            let suffix = rng.pick(SUFFIXES);
-            let _ = writeln!(out, "## {verb} {topic}{suffix}\n");
+            let number = common::slide_number(rng, shown, i);
+            format!("{host}/2023061709{number:06}.jpg")
         }
-        if rng.chance(30) {
-            sentence(out, rng, 1, 3);
-            out.push_str("\n\n");
-        }
-        for _ in 0..rng.range(5, 10) {
-            // Mostly a new slide; sometimes one shown earlier in the post again, or one
-            // of the conference's slides that many posts show.
-            let url = if rng.chance(3) {
-                let k = rng.range(0, COMMON_SLIDES_PER_CONFERENCE - 1);
-                format!("https://img.example.net/common/{conference_index:02}-{k:03}.png")
-            } else {
-                let number = if !shown.is_empty() && rng.chance(8) {
-                    shown[rng.range(0, shown.len() - 1)]
-                } else {
-                    // Unique across posts: 6 digits up to post 3906, then 7.
-                    let n = i * 256 + shown.len();
-                    shown.push(n);
-                    n
-                };
-                format!("{host}/2023061709{number:06}.jpg")
-            };
-            if rng.chance(5) {
-                let _ = writeln!(out, "![{}]({url})\n", rng.pick(ALTS));
-            } else if rng.chance(3) {
-                let _ = writeln!(out, "![]({url} \"{}\")\n", rng.pick(ALTS));
-            } else {
-                let _ = writeln!(out, "![]({url})\n");
-            }
-            slides += 1;
-            if rng.chance(35) {
-                commentary(out, rng);
-            }
-        }
-        if rng.chance(20) {
-            out.push_str("几个常见的坑：\n");
-            let items = rng.range(3, 5);
-            for item in rng.pick_distinct(LIST_ITEMS, items) {
-                let _ = writeln!(out, "- {item}");
-            }
-            out.push('\n');
-        }
-        if rng.chance(20) {
-            // A bare URL on its own line, closing a paragraph, as in the example.
-            out.push_str("相关的设计文档可以看这里：\n");
-            let _ = writeln!(out, "{}\n", rng.pick(BARE_URLS));
-        }
-    }
+    });
     slides
-}
-
-/// One commentary paragraph of 1-3 sentences, sometimes with a rarer sentence or an
-/// inline GitHub link.
-fn commentary(out: &mut String, rng: &mut Rng) {
-    use std::fmt::Write;
-    for _ in 0..rng.range(1, 3) {
-        sentence(out, rng, 1, 4);
-    }
-    for (rare, per_mille) in RARE_SENTENCES {
-        if rng.chance_per_mille(*per_mille) {
-            out.push_str(rare);
-        }
-    }
-    if rng.chance(15) {
-        let repo = rng.pick(REPOS);
-        let name = repo.rsplit('/').next().unwrap_or(repo);
-        let _ = write!(out, "可以参考 [{name}](https://github.com/{repo}) 的做法。");
-    }
-    out.push_str("\n\n");
-}
-
-/// One Chinese sentence of `lo..=hi` clauses, ending in a full stop.
-fn sentence(out: &mut String, rng: &mut Rng, lo: usize, hi: usize) {
-    let clauses = rng.range(lo, hi);
-    for c in 0..clauses {
-        if c > 0 {
-            out.push('，');
-        }
-        out.push_str(rng.pick(CLAUSES));
-    }
-    out.push('。');
 }

@@ -2,14 +2,15 @@
 //! against an archive in its own temporary folder and checks the exit status, the output,
 //! the files written and the rows of `archive.db`.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{Run, Sandbox, png, sha256_hex};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use tempfile::TempDir;
 
 const EXAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -17,67 +18,7 @@ const EXAMPLE: &str = concat!(
 );
 const EXAMPLE_SLUG: &str = "cloud-summit-2023-recap";
 
-const PROXY_VARIABLES: [&str; 6] = [
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-];
-
-/// A temporary working folder with an archive folder inside it.
-struct Sandbox {
-    dir: TempDir,
-}
-
 impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn archive(&self) -> PathBuf {
-        self.root().join("archive")
-    }
-
-    fn db_path(&self) -> PathBuf {
-        self.archive().join("archive.db")
-    }
-
-    /// The binary, run in the sandbox, on the sandbox's archive, without proxies.
-    fn cmd(&self) -> Command {
-        let mut cmd = self.bare_cmd();
-        cmd.arg("--archive").arg(self.archive());
-        cmd
-    }
-
-    /// The binary, run in the sandbox, with no archive chosen.
-    fn bare_cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("slidearchive").expect("binary built");
-        cmd.current_dir(self.root())
-            .env_remove("SLIDEARCHIVE_ARCHIVE")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("no_proxy", "127.0.0.1,localhost");
-        for var in PROXY_VARIABLES {
-            cmd.env_remove(var);
-        }
-        cmd
-    }
-
-    /// Writes `bytes` at `rel` (folders created) and returns the full path.
-    fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-
     /// Copies the example post into the sandbox.
     fn example(&self, rel: &str) -> PathBuf {
         self.write(rel, std::fs::read(EXAMPLE).unwrap())
@@ -87,30 +28,6 @@ impl Sandbox {
     /// tests/fetch.rs covers downloads.
     fn import(&self, args: &[&str]) -> Run {
         Run::of(self.cmd().args(["import", "--no-fetch"]).args(args))
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        Run::of(self.cmd().args(args))
-    }
-
-    fn db(&self) -> Connection {
-        Connection::open(self.db_path()).expect("archive.db opens")
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        self.db()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-    }
-
-    /// One text column of every row.
-    fn texts(&self, sql: &str) -> Vec<String> {
-        let db = self.db();
-        let mut stmt = db.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
     }
 
     /// Every row of a table, every column, ordered by id.
@@ -140,42 +57,7 @@ impl Sandbox {
     }
 }
 
-/// What one run of the binary did.
-struct Run {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
 impl Run {
-    fn of(cmd: &mut Command) -> Run {
-        let out = cmd.output().expect("binary runs");
-        Run {
-            code: out.status.code(),
-            stdout: out.stdout,
-            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-        }
-    }
-
-    fn stdout(&self) -> String {
-        String::from_utf8(self.stdout.clone()).expect("stdout is UTF-8")
-    }
-
-    fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit status; stdout:\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&self.stdout),
-            self.stderr
-        );
-        self
-    }
-
-    fn ok(&self) -> &Run {
-        self.expect_code(0)
-    }
-
     /// The one stderr line about `input`, which must also give `reason`.
     fn failure_line(&self, input: &str, reason: &str) -> String {
         let lines: Vec<&str> = self.stderr.lines().filter(|l| l.contains(input)).collect();
@@ -305,7 +187,7 @@ fn import_of_example_post_succeeds_and_list_shows_its_counts() {
     list.ok();
     let list = list.stdout();
     assert!(list.starts_with("  ID  SLUG"), "header: {list}");
-    let fields = list_fields(&list, EXAMPLE_SLUG);
+    let fields = list_fields(list, EXAMPLE_SLUG);
     assert_eq!(fields[0], "1");
     assert_eq!(fields[2], "4", "sessions in: {list}");
     assert_eq!(fields[3], "10", "slides in: {list}");
@@ -657,7 +539,7 @@ fn archive_can_be_chosen_with_the_environment_variable() {
             .arg("list"),
     );
     list.ok();
-    assert_eq!(list_fields(&list.stdout(), EXAMPLE_SLUG)[3], "10");
+    assert_eq!(list_fields(list.stdout(), EXAMPLE_SLUG)[3], "10");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1407,7 +1289,7 @@ fn json_export_has_its_keys_in_the_documented_order() {
     }
     assert!(text.starts_with("{\n  \"id\": "), "{text}");
 
-    let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let json: serde_json::Value = serde_json::from_str(text).expect("valid JSON");
     let top: Vec<&String> = json.as_object().unwrap().keys().collect();
     assert_eq!(top.len(), 14, "no other top-level keys: {top:?}");
     assert_eq!(json["id"], 1);
@@ -1798,10 +1680,8 @@ fn export_into_a_pipe_closed_early_exits_quietly() {
     sb.write("big.md", &big);
     sb.import(&["big.md"]).ok();
 
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slidearchive"))
-        .current_dir(sb.root())
-        .arg("--archive")
-        .arg(sb.archive())
+    let mut child = sb
+        .std_cmd()
         .args(["export", "big"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -1850,24 +1730,10 @@ fn recorded_spans_point_at_the_slide_urls_and_blocks_in_the_source() {
 // Offline export of a page bundle: images read from disk, rewritten to local copies.
 // ---------------------------------------------------------------------------------------
 
-/// A tiny but real PNG (signature + IHDR) of the given size; `seed` varies the bytes.
-fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    bytes.extend_from_slice(&width.to_be_bytes());
-    bytes.extend_from_slice(&height.to_be_bytes());
-    bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, seed]);
-    bytes
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
-
 const BUNDLE: &str = "---\ntitle: Bundle\n---\n\n## Talk\n\n![](slide-1.png)\n\n![cover](<my slides/cover (1).png> \"Cover\")\n\n![ref][s2]\n\n<img src=\"slide-2.png\" alt=\"two\">\n\n{{< figure src=\"slide-1.png\" >}}\n\nText with ![missing](https://127.0.0.1:1/gone.png) inline.\n\n[s2]: slide-2.png\n";
 
 fn bundle(sb: &Sandbox) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-    let (one, two, cover) = (png(4, 3, 1), png(5, 6, 2), png(7, 8, 3));
+    let (one, two, cover) = (png(4, 3, 1, 0), png(5, 6, 2, 0), png(7, 8, 3, 0));
     sb.write("bundle/index.md", BUNDLE);
     sb.write("bundle/slide-1.png", &one);
     sb.write("bundle/slide-2.png", &two);
@@ -1956,7 +1822,7 @@ fn json_export_gives_each_fetched_slide_its_file() {
     Run::of(sb.cmd().args(["import", "--retries", "0", "bundle"])).expect_code(1);
     let run = sb.run(&["export", "--format", "json", "bundle"]);
     run.ok();
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(run.stdout()).unwrap();
     let first = &doc["sessions"][0]["slides"][0];
     let sha = sha256_hex(&one);
     assert_eq!(first["sha256"], sha.as_str());

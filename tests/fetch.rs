@@ -7,30 +7,21 @@
 //! produce (a body cut short, a reset, a stall, a body without a length) come from a raw
 //! TCP listener next to it that writes the bytes by hand.
 
-use assert_cmd::Command;
+mod common;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use rusqlite::{Connection, OptionalExtension};
-use sha2::{Digest, Sha256};
+use common::{Run, Sandbox, sha256_hex};
+use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-const PROXY_VARIABLES: [&str; 6] = [
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-];
 
 // ---------------------------------------------------------------------------------------
 // Images, made here: real headers, so that sniffing and `imagesize` see what they would in
@@ -149,10 +140,6 @@ fn gif(width: u16, height: u16) -> Vec<u8> {
     out.extend_from_slice(&[0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0]);
     out.extend_from_slice(&[0x02, 0x02, 0x44, 0x01, 0x00, 0x3B]);
     out
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// A post with one session whose slides are `urls`, in order.
@@ -557,18 +544,6 @@ impl Download {
     }
 }
 
-struct Sandbox {
-    dir: TempDir,
-}
-
-/// What one run of the binary did.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
 #[derive(Debug, PartialEq, Eq)]
 struct UrlRow {
     state: String,
@@ -602,73 +577,22 @@ struct ImageRow {
 }
 
 impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn archive(&self) -> PathBuf {
-        self.root().join("archive")
-    }
-
     /// Writes `bytes` at `rel` (folders created) and returns the full path as text.
-    fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> String {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-        path.to_str().unwrap().to_string()
-    }
-
-    /// The binary on the sandbox's archive, without proxies.
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("slidearchive").expect("binary built");
-        cmd.current_dir(self.root())
-            .arg("--archive")
-            .arg(self.archive())
-            .env_remove("SLIDEARCHIVE_ARCHIVE")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("no_proxy", "127.0.0.1,localhost");
-        for var in PROXY_VARIABLES {
-            cmd.env_remove(var);
-        }
-        cmd
+    fn write_text(&self, rel: &str, bytes: impl AsRef<[u8]>) -> String {
+        self.write(rel, bytes).to_str().unwrap().to_string()
     }
 
     /// `slidearchive <command> <download options> <args>`
-    fn run(&self, command: &str, download: Download, args: &[&str]) -> Run {
-        let mut cmd = self.cmd();
-        cmd.arg(command).args(download.args()).args(args);
-        let started = Instant::now();
-        let out = cmd.output().expect("binary runs");
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-            elapsed: started.elapsed(),
-        }
+    fn run_with(&self, command: &str, download: Download, args: &[&str]) -> Run {
+        Run::of(self.cmd().arg(command).args(download.args()).args(args))
     }
 
     fn import(&self, args: &[&str]) -> Run {
-        self.run("import", FAST, args)
+        self.run_with("import", FAST, args)
     }
 
     fn fetch(&self, args: &[&str]) -> Run {
-        self.run("fetch", FAST, args)
-    }
-
-    fn db(&self) -> Connection {
-        Connection::open(self.archive().join("archive.db")).expect("archive.db opens")
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        self.db()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        self.run_with("fetch", FAST, args)
     }
 
     fn url(&self, url: &str) -> UrlRow {
@@ -803,21 +727,6 @@ impl Sandbox {
 }
 
 impl Run {
-    fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit status; stdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    fn ok(&self) -> &Run {
-        self.expect_code(0)
-    }
-
     /// The last line of stderr: the download summary.
     fn summary(&self) -> &str {
         self.stderr.lines().last().unwrap_or_default()
@@ -885,7 +794,7 @@ fn a_downloaded_image_is_stored_under_its_sha256_with_its_size_type_and_provenan
         server.url("/s/two.jpg"),
         server.url("/s/three"),
     ];
-    let post = sb.write(
+    let post = sb.write_text(
         "posts/recap.md",
         post_of(&urls.iter().map(String::as_str).collect::<Vec<_>>()),
     );
@@ -910,7 +819,7 @@ fn a_downloaded_image_is_stored_under_its_sha256_with_its_size_type_and_provenan
     ];
     let mut files = Vec::new();
     for (url, bytes, media_type, ext, width, height, served_as) in expected {
-        let sha = sha256(bytes);
+        let sha = sha256_hex(bytes);
         let path = store_path(&sha, ext);
         assert_eq!(
             sb.image(&sha),
@@ -971,9 +880,9 @@ fn a_large_image_is_streamed_and_hashed_whole() {
     let image = png_with_padding(64, 48, 7, 3 << 20);
     server.serve("/large.png", Reply::png(image.clone()));
     let url = server.url("/large.png");
-    let post = sb.write("large.md", post_of(&[&url]));
+    let post = sb.write_text("large.md", post_of(&[&url]));
     sb.import(&[&post]).ok();
-    let sha = sha256(&image);
+    let sha = sha256_hex(&image);
     let row = sb
         .image(&sha)
         .expect("stored under the hash of all its bytes");
@@ -988,7 +897,7 @@ fn reimporting_an_unchanged_post_fetches_its_pending_images() {
     let sb = Sandbox::new();
     server.serve("/later.png", Reply::png(png(1, 1, 44)));
     let url = server.url("/later.png");
-    let post = sb.write("p.md", post_of(&[&url]));
+    let post = sb.write_text("p.md", post_of(&[&url]));
     sb.import(&["--no-fetch", &post]).ok();
     assert_eq!(server.total(), 0);
     sb.import(&[&post])
@@ -1003,7 +912,7 @@ fn the_user_agent_names_the_tool() {
     let server = Server::start();
     let sb = Sandbox::new();
     server.serve("/ua.png", Reply::png(png(1, 1, 2)));
-    let post = sb.write("ua.md", post_of(&[&server.url("/ua.png")]));
+    let post = sb.write_text("ua.md", post_of(&[&server.url("/ua.png")]));
     sb.import(&[&post]).ok();
     let hits = server.hits("/ua.png");
     assert_eq!(hits.len(), 1);
@@ -1023,17 +932,17 @@ fn a_url_used_by_many_slides_across_posts_is_requested_once() {
     server.serve("/other.png", Reply::png(png(4, 4, 4)));
     let same = server.url("/same.png");
     let other = server.url("/other.png");
-    let a = sb.write("posts/a.md", post_of(&vec![same.as_str(); 100]));
+    let a = sb.write_text("posts/a.md", post_of(&vec![same.as_str(); 100]));
     let mut b_urls = vec![same.as_str(); 20];
     b_urls.push(&other);
-    let b = sb.write("posts/b.md", post_of(&b_urls));
+    let b = sb.write_text("posts/b.md", post_of(&b_urls));
 
     sb.import(&[&a, &b])
         .ok()
         .expect_summary("121 slides, 2 URLs: 2 stored, 0 failed");
     assert_eq!(server.count("/same.png"), 1, "one request for 120 slides");
     assert_eq!(server.count("/other.png"), 1);
-    let sha = sha256(&image);
+    let sha = sha256_hex(&image);
     let slides = sb.slides_of(&same);
     assert_eq!(slides.len(), 120);
     let path = store_path(&sha, "png");
@@ -1047,7 +956,7 @@ fn a_url_used_by_many_slides_across_posts_is_requested_once() {
     assert_eq!(sb.fetches(&same).len(), 1);
 
     // A later post using the stored URL does not ask for it again.
-    let c = sb.write("posts/c.md", post_of(&[&same, &same]));
+    let c = sb.write_text("posts/c.md", post_of(&[&same, &same]));
     sb.import(&[&c]).ok();
     assert_eq!(
         server.count("/same.png"),
@@ -1067,7 +976,7 @@ fn two_urls_serving_the_same_bytes_share_one_file() {
     let server = Server::start();
     let sb = Sandbox::new();
     let image = png(2, 2, 5);
-    let sha = sha256(&image);
+    let sha = sha256_hex(&image);
     for path in ["/x.png", "/mirror/y.png", "/z.png"] {
         server.serve(path, Reply::png(image.clone()));
     }
@@ -1076,7 +985,7 @@ fn two_urls_serving_the_same_bytes_share_one_file() {
         server.url("/mirror/y.png"),
         server.url("/z.png"),
     );
-    let post = sb.write("dup.md", post_of(&[&x, &y]));
+    let post = sb.write_text("dup.md", post_of(&[&x, &y]));
     sb.import(&[&post])
         .ok()
         .expect_summary("2 slides, 2 URLs: 2 stored (1 shared content with another URL), 0 failed");
@@ -1089,7 +998,7 @@ fn two_urls_serving_the_same_bytes_share_one_file() {
     assert_eq!(sb.image(&sha).unwrap().urls, 2);
 
     // In a later run too.
-    let later = sb.write("later.md", post_of(&[&z]));
+    let later = sb.write_text("later.md", post_of(&[&z]));
     sb.import(&[&later])
         .ok()
         .expect_summary("1 slide, 1 URL: 1 stored (1 shared content with another URL), 0 failed");
@@ -1106,9 +1015,9 @@ fn a_redirect_is_followed_and_the_final_url_is_logged() {
     server.serve("/moved.png", Reply::redirect("/real/place.png"));
     server.serve("/real/place.png", Reply::png(image.clone()));
     let moved = server.url("/moved.png");
-    let post = sb.write("r.md", post_of(&[&moved]));
+    let post = sb.write_text("r.md", post_of(&[&moved]));
     sb.import(&[&post]).ok();
-    assert_eq!(sb.url(&moved).sha256, Some(sha256(&image)));
+    assert_eq!(sb.url(&moved).sha256, Some(sha256_hex(&image)));
     let fetches = sb.fetches(&moved);
     assert_eq!(fetches.len(), 1);
     assert_eq!(
@@ -1137,11 +1046,14 @@ fn relative_images_of_a_post_imported_from_a_url_come_from_its_server() {
         .expect_summary("2 slides, 2 URLs: 2 stored, 0 failed");
     assert_eq!(
         sb.slides_of("img/a.png"),
-        [(Some(sha256(&a)), Some(store_path(&sha256(&a), "png")))]
+        [(
+            Some(sha256_hex(&a)),
+            Some(store_path(&sha256_hex(&a), "png"))
+        )]
     );
     assert_eq!(
         sb.url(&server.url("/static/b.png")).sha256,
-        Some(sha256(&b))
+        Some(sha256_hex(&b))
     );
 }
 
@@ -1156,18 +1068,18 @@ fn a_404_fails_that_url_only_and_every_post_is_still_imported() {
         server.serve(path, Reply::png(png(1, 1, seed)));
     }
     let missing = server.url("/gone.png");
-    let a = sb.write(
+    let a = sb.write_text(
         "posts/a.md",
         post_of(&[&server.url("/ok1.png"), &missing, &server.url("/ok2.png")]),
     );
-    let b = sb.write("posts/b.md", post_of(&[&server.url("/ok3.png")]));
+    let b = sb.write_text("posts/b.md", post_of(&[&server.url("/ok3.png")]));
 
     let run = sb.import(&[&a, &b]);
     run.expect_code(1)
         .failure_line(&missing, "404")
         .expect_summary("4 slides, 4 URLs: 3 stored, 1 failed; run 'slidearchive fetch' to retry");
-    assert!(run.stdout.contains("imported a:"), "{}", run.stdout);
-    assert!(run.stdout.contains("imported b:"), "{}", run.stdout);
+    assert!(run.stdout().contains("imported a:"), "{}", run.stdout());
+    assert!(run.stdout().contains("imported b:"), "{}", run.stdout());
     assert_eq!(sb.count("SELECT count(*) FROM posts"), 2);
     assert_eq!(sb.count("SELECT slides FROM posts WHERE slug = 'a'"), 3);
 
@@ -1197,12 +1109,12 @@ fn a_500_is_retried_and_then_stored() {
         vec![Reply::status(500), Reply::png(image.clone())],
     );
     let url = server.url("/flaky.png");
-    let post = sb.write("p.md", post_of(&[&url]));
+    let post = sb.write_text("p.md", post_of(&[&url]));
     sb.import(&[&post]).ok().no_failure_lines();
     assert_eq!(server.count("/flaky.png"), 2, "one retry");
     let row = sb.url(&url);
     assert_eq!(row.state, "stored");
-    assert_eq!(row.sha256, Some(sha256(&image)));
+    assert_eq!(row.sha256, Some(sha256_hex(&image)));
     let fetches = sb.fetches(&url);
     assert_eq!(fetches.len(), 1, "the retries of one run are one attempt");
     assert_eq!(fetches[0].http_status, Some(200));
@@ -1214,7 +1126,7 @@ fn a_5xx_that_persists_fails_once_the_retries_are_spent() {
     let sb = Sandbox::new();
     server.serve("/down.png", Reply::status(503));
     let url = server.url("/down.png");
-    let post = sb.write("p.md", post_of(&[&url]));
+    let post = sb.write_text("p.md", post_of(&[&url]));
     sb.import(&[&post]).expect_code(1).failure_line(&url, "503");
     assert_eq!(
         server.count("/down.png"),
@@ -1241,8 +1153,8 @@ fn a_429_waits_for_retry_after_then_stores() {
         ],
     );
     let url = server.url("/busy.png");
-    let post = sb.write("p.md", post_of(&[&url]));
-    sb.run(
+    let post = sb.write_text("p.md", post_of(&[&url]));
+    sb.run_with(
         "import",
         Download {
             max_backoff: 5,
@@ -1258,7 +1170,7 @@ fn a_429_waits_for_retry_after_then_stores() {
         waited >= Duration::from_millis(900),
         "Retry-After: 1 honoured, waited {waited:?}"
     );
-    assert_eq!(sb.url(&url).sha256, Some(sha256(&image)));
+    assert_eq!(sb.url(&url).sha256, Some(sha256_hex(&image)));
 }
 
 #[test]
@@ -1273,7 +1185,7 @@ fn retry_after_is_capped_by_max_backoff() {
         ],
     );
     let url = server.url("/slow-down.png");
-    let post = sb.write("p.md", post_of(&[&url]));
+    let post = sb.write_text("p.md", post_of(&[&url]));
     let run = sb.import(&[&post]);
     run.ok();
     let hits = server.hits("/slow-down.png");
@@ -1304,8 +1216,8 @@ fn a_truncated_body_is_a_connection_error_and_leaves_nothing() {
         },
     );
     let url = server.raw_url("/cut.png");
-    let post = sb.write("p.md", post_of(&[&url]));
-    sb.run("import", Download { retries: 1, ..FAST }, &[&post])
+    let post = sb.write_text("p.md", post_of(&[&url]));
+    sb.run_with("import", Download { retries: 1, ..FAST }, &[&post])
         .expect_code(1)
         .failure_line(&url, "10000");
     let row = sb.url(&url);
@@ -1327,8 +1239,8 @@ fn a_connection_reset_or_closed_without_a_response_is_a_connection_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/refused.png", listener.local_addr().unwrap())
     };
-    let post = sb.write("p.md", post_of(&[&reset, &hangup, &closed]));
-    sb.run("import", Download { retries: 1, ..FAST }, &[&post])
+    let post = sb.write_text("p.md", post_of(&[&reset, &hangup, &closed]));
+    sb.run_with("import", Download { retries: 1, ..FAST }, &[&post])
         .expect_code(1)
         .failure_line(&reset, "connection")
         .failure_line(&hangup, "connection")
@@ -1365,7 +1277,7 @@ fn an_html_page_served_with_200_as_png_is_not_an_image() {
         server.url("/denied.png"),
         server.url("/empty.png"),
     );
-    let post = sb.write("p.md", post_of(&[&login, &denied, &empty]));
+    let post = sb.write_text("p.md", post_of(&[&login, &denied, &empty]));
     sb.import(&[&post])
         .expect_code(1)
         .failure_line(&login, "HTML")
@@ -1405,11 +1317,11 @@ fn a_body_over_the_size_cap_is_too_large_and_nothing_is_kept() {
         server.raw_url("/big-no-length.png"),
         server.raw_url("/endless.png"),
     ];
-    let post = sb.write(
+    let post = sb.write_text(
         "big.md",
         post_of(&too_big.iter().map(String::as_str).collect::<Vec<_>>()),
     );
-    let run = sb.run("import", FAST, &["--max-image-bytes", "1000", &post]);
+    let run = sb.run_with("import", FAST, &["--max-image-bytes", "1000", &post]);
     run.expect_code(1);
     for url in &too_big {
         run.failure_line(url, "1000");
@@ -1433,22 +1345,22 @@ fn a_body_over_the_size_cap_is_too_large_and_nothing_is_kept() {
         "/at-cap-no-length.png",
         close_delimited(at_cap_no_length.clone()),
     );
-    let fits = sb.write(
+    let fits = sb.write_text(
         "fits.md",
         post_of(&[
             &server.url("/at-cap.png"),
             &server.raw_url("/at-cap-no-length.png"),
         ]),
     );
-    sb.run("import", FAST, &["--max-image-bytes", "1000", &fits])
+    sb.run_with("import", FAST, &["--max-image-bytes", "1000", &fits])
         .ok();
     assert_eq!(
         sb.url(&server.url("/at-cap.png")).sha256,
-        Some(sha256(&at_cap))
+        Some(sha256_hex(&at_cap))
     );
     assert_eq!(
         sb.url(&server.raw_url("/at-cap-no-length.png")).sha256,
-        Some(sha256(&at_cap_no_length))
+        Some(sha256_hex(&at_cap_no_length))
     );
     assert_eq!(sb.temp_files(), Vec::<PathBuf>::new());
 }
@@ -1460,7 +1372,7 @@ fn a_redirect_loop_fails_with_too_many_redirects() {
     server.serve("/a", Reply::redirect("/b"));
     server.serve("/b", Reply::redirect("/a"));
     let url = server.url("/a");
-    let post = sb.write("loop.md", post_of(&[&url]));
+    let post = sb.write_text("loop.md", post_of(&[&url]));
     sb.import(&[&post])
         .expect_code(1)
         .failure_line(&url, "redirect");
@@ -1503,8 +1415,8 @@ fn a_stalled_server_times_out_quickly() {
         server.raw_url("/stall-body.png"),
         server.raw_url("/stall-head.png"),
     );
-    let post = sb.write("stall.md", post_of(&[&body, &head]));
-    let run = sb.run(
+    let post = sb.write_text("stall.md", post_of(&[&body, &head]));
+    let run = sb.run_with(
         "import",
         Download {
             timeout: 1,
@@ -1539,13 +1451,13 @@ fn a_page_bundle_stores_its_images_and_refuses_paths_that_leave_its_folder() {
     sb.write("bundle/slide-1.png", &one);
     sb.write("bundle/sub/slide-2.png", &two);
     sb.write("bundle/img/a b.png", &spaced);
-    let secret_path = sb.write("secret.png", &secret);
+    let secret_path = sb.write_text("secret.png", &secret);
     sb.write("outside.png", &outside);
     let root = sb.root();
     symlink("../outside.png", root.join("bundle/link.png")).unwrap();
     symlink("..", root.join("bundle/up")).unwrap();
     symlink("slide-1.png", root.join("bundle/inner-link.png")).unwrap();
-    let index = sb.write(
+    let index = sb.write_text(
         "bundle/index.md",
         post_of(&[
             "slide-1.png",
@@ -1573,7 +1485,7 @@ fn a_page_bundle_stores_its_images_and_refuses_paths_that_leave_its_folder() {
         ("img/a%20b.png", &spaced),
         ("inner-link.png", &one),
     ] {
-        let sha = sha256(bytes);
+        let sha = sha256_hex(bytes);
         assert_eq!(
             sb.slides_of(written),
             [(Some(sha.clone()), Some(store_path(&sha, "png")))],
@@ -1604,11 +1516,15 @@ fn a_page_bundle_stores_its_images_and_refuses_paths_that_leave_its_folder() {
         );
     }
     for bytes in [&secret, &outside] {
-        assert_eq!(sb.image(&sha256(bytes)), None, "an outside file was stored");
+        assert_eq!(
+            sb.image(&sha256_hex(bytes)),
+            None,
+            "an outside file was stored"
+        );
         assert_eq!(
             sb.count(&format!(
                 "SELECT count(*) FROM fetches WHERE sha256 = '{}'",
-                sha256(bytes)
+                sha256_hex(bytes)
             )),
             0
         );
@@ -1632,7 +1548,7 @@ fn refused_local_paths_are_reported_on_stderr_and_in_the_exit_status() {
     let sb = Sandbox::new();
     sb.write("bundle/ok.png", png(1, 1, 25));
     sb.write("secret.png", png(1, 1, 26));
-    let index = sb.write(
+    let index = sb.write_text(
         "bundle/index.md",
         post_of(&["ok.png", "../secret.png", "/etc/passwd"]),
     );
@@ -1659,13 +1575,13 @@ fn local_images_that_are_missing_not_images_or_too_large_fail_with_their_reason(
     sb.write("bundle/notes.png", "just some text, not an image\n");
     sb.write("bundle/ok.gif", gif(2, 2));
     sb.write("bundle/big.png", png_of_size(5000, 5));
-    let index = sb.write(
+    let index = sb.write_text(
         "bundle/index.md",
         post_of(&["missing.png", "notes.png", "ok.gif", "big.png"]),
     );
     let folder = std::fs::canonicalize(sb.root().join("bundle")).unwrap();
     let file_url = |rel: &str| format!("file://{}/{rel}", folder.display());
-    sb.run("import", FAST, &["--max-image-bytes", "1000", &index])
+    sb.run_with("import", FAST, &["--max-image-bytes", "1000", &index])
         .expect_code(1)
         .failure_line(&file_url("missing.png"), "missing.png")
         .failure_line(&file_url("notes.png"), "not a known image type")
@@ -1683,7 +1599,7 @@ fn local_images_that_are_missing_not_images_or_too_large_fail_with_their_reason(
         sb.state(&file_url("notes.png")),
         ("failed".into(), Some("not_an_image".into()))
     );
-    let gif_sha = sha256(&gif(2, 2));
+    let gif_sha = sha256_hex(&gif(2, 2));
     assert_eq!(sb.url(&file_url("ok.gif")).sha256, Some(gif_sha.clone()));
     assert_eq!(sb.store_files(), [store_path(&gif_sha, "gif")]);
     assert_eq!(sb.temp_files(), Vec::<PathBuf>::new());
@@ -1700,8 +1616,8 @@ fn fetch_failed_only_retries_what_failed_and_says_when_nothing_is_missing() {
     server.serve("/good.png", Reply::png(good));
     server.serve("/later.png", Reply::status(503));
     let url = server.url("/later.png");
-    let post = sb.write("p.md", post_of(&[&server.url("/good.png"), &url]));
-    sb.run("import", Download { retries: 0, ..FAST }, &[&post])
+    let post = sb.write_text("p.md", post_of(&[&server.url("/good.png"), &url]));
+    sb.run_with("import", Download { retries: 0, ..FAST }, &[&post])
         .expect_code(1)
         .failure_line(&url, "503");
     assert_eq!(server.count("/later.png"), 1, "--retries 0: one request");
@@ -1725,7 +1641,7 @@ fn fetch_failed_only_retries_what_failed_and_says_when_nothing_is_missing() {
     assert_eq!(row.state, "stored");
     assert_eq!(row.error, None);
     assert_eq!(row.reason, None);
-    assert_eq!(row.sha256, Some(sha256(&later)));
+    assert_eq!(row.sha256, Some(sha256_hex(&later)));
     assert_eq!(row.attempts, 2);
     let fetches = sb.fetches(&url);
     assert_eq!(
@@ -1751,9 +1667,9 @@ fn fetch_post_takes_only_that_posts_urls() {
     server.serve("/a.png", Reply::status(503));
     server.serve("/b.png", Reply::status(503));
     let (a_url, b_url) = (server.url("/a.png"), server.url("/b.png"));
-    let a = sb.write("posts/alpha.md", post_of(&[&a_url]));
-    let b = sb.write("posts/beta.md", post_of(&[&b_url]));
-    sb.run("import", Download { retries: 0, ..FAST }, &[&a, &b])
+    let a = sb.write_text("posts/alpha.md", post_of(&[&a_url]));
+    let b = sb.write_text("posts/beta.md", post_of(&[&b_url]));
+    sb.run_with("import", Download { retries: 0, ..FAST }, &[&a, &b])
         .expect_code(1);
     server.serve("/a.png", Reply::png(png(1, 1, 32)));
     server.serve("/b.png", Reply::png(png(1, 1, 33)));
@@ -1791,9 +1707,9 @@ fn fetch_refresh_revalidates_and_keeps_a_changed_version_beside_the_old() {
         });
     }
     let url = server.url("/live.png");
-    let post = sb.write("p.md", post_of(&[&url]));
+    let post = sb.write_text("p.md", post_of(&[&url]));
     sb.import(&[&post]).ok();
-    let (old_sha, new_sha) = (sha256(&old), sha256(&new));
+    let (old_sha, new_sha) = (sha256_hex(&old), sha256_hex(&new));
     assert_eq!(sb.url(&url).sha256, Some(old_sha.clone()));
     assert_eq!(server.hits("/live.png")[0].header("if-none-match"), None);
     let first = &sb.fetches(&url)[0];
@@ -1847,7 +1763,7 @@ fn fetch_refresh_revalidates_and_keeps_a_changed_version_beside_the_old() {
     let counts = |bytes: &[u8]| {
         sb.count(&format!(
             "SELECT slides FROM image WHERE sha256 = '{}'",
-            sha256(bytes)
+            sha256_hex(bytes)
         ))
     };
     assert_eq!((counts(&old), counts(&new)), (0, 1));
@@ -1863,7 +1779,7 @@ fn a_failed_refresh_keeps_the_stored_version() {
         vec![Reply::png(image.clone()), Reply::status(404)],
     );
     let url = server.url("/was-here.png");
-    let post = sb.write("p.md", post_of(&[&url]));
+    let post = sb.write_text("p.md", post_of(&[&url]));
     sb.import(&[&post]).ok();
     sb.fetch(&["--refresh"])
         .expect_code(1)
@@ -1872,7 +1788,7 @@ fn a_failed_refresh_keeps_the_stored_version() {
             "1 URL: 0 unchanged, 0 changed (new version kept beside the old), 1 failed; \
              run 'slidearchive fetch' to retry",
         );
-    let sha = sha256(&image);
+    let sha = sha256_hex(&image);
     let row = sb.url(&url);
     assert_eq!(row.state, "stored", "{row:?}");
     assert_eq!(row.sha256, Some(sha.clone()));
@@ -1891,7 +1807,7 @@ fn fetch_downloads_what_import_no_fetch_left_pending() {
     let image = png(1, 1, 43);
     server.serve("/p.png", Reply::png(image.clone()));
     let url = server.url("/p.png");
-    let post = sb.write("p.md", post_of(&[&url, &url]));
+    let post = sb.write_text("p.md", post_of(&[&url, &url]));
     let run = sb.import(&["--no-fetch", &post]);
     run.ok();
     assert_eq!(server.total(), 0, "--no-fetch requested something");
@@ -1911,7 +1827,7 @@ fn fetch_downloads_what_import_no_fetch_left_pending() {
         .ok()
         .expect_summary("2 slides, 1 URL: 1 stored, 0 failed");
     assert_eq!(server.count("/p.png"), 1);
-    assert_eq!(sb.url(&url).sha256, Some(sha256(&image)));
+    assert_eq!(sb.url(&url).sha256, Some(sha256_hex(&image)));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1934,7 +1850,7 @@ fn a_header_scoped_to_the_host_is_sent_there_and_nowhere_else() {
         });
     }
     let url = server.url("/hotlink.png");
-    let post = sb.write("p.md", post_of(&[&url]));
+    let post = sb.write_text("p.md", post_of(&[&url]));
 
     // Scoped to another host: not sent, so the host refuses.
     sb.import(&[
@@ -1962,7 +1878,7 @@ fn a_header_scoped_to_the_host_is_sent_there_and_nowhere_else() {
     assert_eq!(hits.len(), 2);
     assert_eq!(hits[1].header("referer"), Some(referer));
     assert_eq!(hits[1].header("x-everywhere"), None);
-    assert_eq!(sb.url(&url).sha256, Some(sha256(&image)));
+    assert_eq!(sb.url(&url).sha256, Some(sha256_hex(&image)));
 }
 
 #[test]
@@ -1975,14 +1891,14 @@ fn a_scoped_header_is_not_carried_to_another_host_by_a_redirect() {
     server.serve("/hop.png", Reply::redirect(&cdn));
     server.serve("/cdn/x.png", Reply::png(image.clone()));
     let url = server.url("/hop.png");
-    let post = sb.write("p.md", post_of(&[&url]));
+    let post = sb.write_text("p.md", post_of(&[&url]));
     sb.import(&[
         "--header",
         "127.0.0.1=X-Blog-Token: for-the-blog-host-only",
         &post,
     ])
     .ok();
-    assert_eq!(sb.url(&url).sha256, Some(sha256(&image)));
+    assert_eq!(sb.url(&url).sha256, Some(sha256_hex(&image)));
     let first = server.hits("/hop.png");
     assert_eq!(
         first[0].header("x-blog-token"),
@@ -2022,7 +1938,7 @@ fn a_header_scoped_to_the_host_a_redirect_leads_to_is_sent_there() {
         });
     }
     let url = server.url("/short-link.png");
-    let post = sb.write("p.md", post_of(&[&url]));
+    let post = sb.write_text("p.md", post_of(&[&url]));
     let run = sb.import(&["--header", &format!("localhost=Referer: {referer}"), &post]);
     let hits = server.hits("/blocking/x.png");
     assert_eq!(hits.len(), 1);
@@ -2033,7 +1949,7 @@ fn a_header_scoped_to_the_host_a_redirect_leads_to_is_sent_there() {
         run.stderr
     );
     run.ok();
-    assert_eq!(sb.url(&url).sha256, Some(sha256(&image)));
+    assert_eq!(sb.url(&url).sha256, Some(sha256_hex(&image)));
 }
 
 #[test]
@@ -2055,7 +1971,7 @@ fn downloads_run_in_parallel_within_the_per_host_cap() {
         (["--jobs", "8", "--per-host", "1"], 1),
     ] {
         let sb = Sandbox::new();
-        let post = sb.write("p.md", post_of(&urls));
+        let post = sb.write_text("p.md", post_of(&urls));
         server.reset_max_in_flight();
         let mut args = options.to_vec();
         args.push(&post);
@@ -2086,7 +2002,7 @@ fn per_host_delay_spaces_requests_to_one_host() {
             server.url(&path)
         })
         .collect();
-    let post = sb.write(
+    let post = sb.write_text(
         "p.md",
         post_of(&urls.iter().map(String::as_str).collect::<Vec<_>>()),
     );
@@ -2111,16 +2027,16 @@ fn import_dry_run_writes_nothing_and_requests_nothing() {
     server.serve("/d1.png", Reply::png(png(1, 1, 80)));
     server.serve("/d2.png", Reply::png(png(1, 1, 81)));
     let (d1, d2) = (server.url("/d1.png"), server.url("/d2.png"));
-    let post = sb.write("dry.md", post_of(&[&d1, &d2, &d1]));
+    let post = sb.write_text("dry.md", post_of(&[&d1, &d2, &d1]));
 
     let run = sb.import(&["--dry-run", &post]);
     run.ok();
     assert!(!sb.archive().exists(), "the archive folder was created");
     assert_eq!(server.total(), 0, "the server was asked");
     assert!(
-        run.stdout.contains("would be imported dry"),
+        run.stdout().contains("would be imported dry"),
         "{}",
-        run.stdout
+        run.stdout()
     );
     assert!(
         run.stderr.contains("would fetch 2 image URLs"),
@@ -2132,7 +2048,7 @@ fn import_dry_run_writes_nothing_and_requests_nothing() {
     sb.import(&[&post]).ok();
     let requests = server.total();
     let db_before = std::fs::read(sb.archive().join("archive.db")).unwrap();
-    let next = sb.write("next.md", post_of(&[&d1, &server.url("/d3.png")]));
+    let next = sb.write_text("next.md", post_of(&[&d1, &server.url("/d3.png")]));
     let run = sb.import(&["--dry-run", &next]);
     run.ok();
     assert!(
@@ -2160,8 +2076,8 @@ fn report_lists_posts_and_urls_with_their_reasons() {
         server.url("/copy.png"),
         server.url("/gone.png"),
     );
-    let good = sb.write("good.md", post_of(&[&fine, &copy, &gone]));
-    let bad = sb.write("bad.md", b"## A\n\nnot \xff UTF-8\n");
+    let good = sb.write_text("good.md", post_of(&[&fine, &copy, &gone]));
+    let bad = sb.write_text("bad.md", b"## A\n\nnot \xff UTF-8\n");
     let report = sb.root().join("report.json");
 
     sb.import(&["--report", report.to_str().unwrap(), &good, &bad])
@@ -2191,7 +2107,7 @@ fn report_lists_posts_and_urls_with_their_reasons() {
             .find(|x| x["url"] == u)
             .unwrap_or_else(|| panic!("no url {u} in {json:#}"))
     };
-    let sha = sha256(&image);
+    let sha = sha256_hex(&image);
     let statuses = [url(&fine)["status"].clone(), url(&copy)["status"].clone()];
     assert!(
         statuses.contains(&"stored".into()) && statuses.contains(&"shared".into()),

@@ -4,24 +4,16 @@
 //! runs the real binary against an archive in its own temporary folder; posts are page
 //! bundles (an `index.md` with tiny PNG files next to it), so nothing touches the network.
 
+mod common;
+
+use common::{Run, Sandbox, png, sha256_hex};
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
-use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
-use tempfile::TempDir;
-
-const PROXY_VARIABLES: [&str; 6] = [
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-];
 
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
 const EXAMPLE_BUNDLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/kubecon-2024-recap");
@@ -30,50 +22,7 @@ const EXAMPLE_BUNDLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/kube
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-/// A temporary working folder with an archive folder inside it.
-struct Sandbox {
-    dir: TempDir,
-}
-
 impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn archive(&self) -> PathBuf {
-        self.root().join("archive")
-    }
-
-    fn db_path(&self) -> PathBuf {
-        self.archive().join("archive.db")
-    }
-
-    /// The binary as a std command: run in the sandbox, on its archive, without proxies.
-    fn std_cmd(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slidearchive"));
-        cmd.current_dir(self.root())
-            .env_remove("SLIDEARCHIVE_ARCHIVE")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("no_proxy", "127.0.0.1,localhost")
-            .arg("--archive")
-            .arg(self.archive());
-        for var in PROXY_VARIABLES {
-            cmd.env_remove(var);
-        }
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = assert_cmd::Command::from_std(self.std_cmd());
-        Run::of(cmd.args(args))
-    }
-
     /// Imports (images are read from disk: page bundles need no network).
     fn import(&self, args: &[&str]) -> Run {
         let mut all = vec!["import"];
@@ -85,14 +34,6 @@ impl Sandbox {
         self.run(&["query", "--format", format, sql])
     }
 
-    /// Writes `bytes` at `rel` (folders created) and returns the full path.
-    fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-
     fn path(&self, rel: &str) -> String {
         self.root().join(rel).to_str().unwrap().to_string()
     }
@@ -101,26 +42,6 @@ impl Sandbox {
     fn file_url(&self, rel: &str) -> String {
         let path = std::fs::canonicalize(self.root().join(rel)).unwrap();
         format!("file://{}", path.display())
-    }
-
-    fn db(&self) -> Connection {
-        Connection::open(self.db_path()).expect("archive.db opens")
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        self.db()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-    }
-
-    /// One text column of every row.
-    fn texts(&self, sql: &str) -> Vec<String> {
-        let db = self.db();
-        let mut stmt = db.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
     }
 
     /// Every row of a statement, every column, as SQLite values.
@@ -159,57 +80,11 @@ impl Sandbox {
     }
 }
 
-/// What one run of the binary did.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 impl Run {
-    fn of(cmd: &mut assert_cmd::Command) -> Run {
-        let out = cmd.output().expect("binary runs");
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-        }
-    }
-
-    fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit status; stdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    fn ok(&self) -> &Run {
-        self.expect_code(0)
-    }
-
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(self.stdout())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout()))
     }
-}
-
-/// A tiny but real PNG (signature + IHDR chunk) of the given size; `seed` varies the
-/// bytes, `padding` adds trailing bytes (the type is sniffed from the head).
-fn png(width: u32, height: u32, seed: u8, padding: usize) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    bytes.extend_from_slice(&width.to_be_bytes());
-    bytes.extend_from_slice(&height.to_be_bytes());
-    bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, seed]);
-    bytes.extend(std::iter::repeat_n(seed, padding));
-    bytes
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Display width in a terminal: CJK ideographs and full-width forms take two columns.
@@ -511,18 +386,18 @@ fn query_table_aligns_columns_including_cjk_titles() {
         .join("  ");
     let mut expected = vec![line(&columns), rule];
     expected.extend(cells.iter().map(|r| line(r)));
-    let actual: Vec<&str> = run.stdout.lines().collect();
+    let actual: Vec<&str> = run.stdout().lines().collect();
     assert_eq!(
         actual,
         expected,
         "table, got:\n{}\nwanted:\n{}",
-        run.stdout,
+        run.stdout(),
         expected.join("\n")
     );
     assert!(
-        run.stdout.contains("吵闹的邻居：多租户集群里的资源隔离"),
+        run.stdout().contains("吵闹的邻居：多租户集群里的资源隔离"),
         "the CJK title is printed whole:\n{}",
-        run.stdout
+        run.stdout()
     );
     assert!(run.stderr.contains("(4 rows)"), "row count: {}", run.stderr);
 }
@@ -541,7 +416,7 @@ fn query_csv_json_and_ndjson_carry_the_same_rows_exactly() {
 
         let csv = sb.query("csv", sql);
         csv.ok();
-        let parsed = parse_csv(&csv.stdout);
+        let parsed = parse_csv(csv.stdout());
         assert_eq!(parsed[0], columns, "CSV header of {sql}");
         let expected: Vec<Vec<String>> = rows
             .iter()
@@ -551,13 +426,16 @@ fn query_csv_json_and_ndjson_carry_the_same_rows_exactly() {
 
         let json = sb.query("json", sql);
         json.ok();
-        let objects: Vec<Ordered> = serde_json::from_str(&json.stdout).unwrap_or_else(|e| {
-            panic!("{sql}: JSON is an array of objects ({e}):\n{}", json.stdout)
+        let objects: Vec<Ordered> = serde_json::from_str(json.stdout()).unwrap_or_else(|e| {
+            panic!(
+                "{sql}: JSON is an array of objects ({e}):\n{}",
+                json.stdout()
+            )
         });
         let ndjson = sb.query("ndjson", sql);
         ndjson.ok();
         let lines: Vec<Ordered> = ndjson
-            .stdout
+            .stdout()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("NDJSON line {l:?}: {e}")))
             .collect();
@@ -578,9 +456,9 @@ fn query_csv_json_and_ndjson_carry_the_same_rows_exactly() {
     // No rows: still valid documents.
     let none = "SELECT * FROM posts WHERE 0";
     assert_eq!(sb.query("json", none).ok().json(), serde_json::json!([]));
-    assert_eq!(sb.query("ndjson", none).ok().stdout, "");
+    assert_eq!(sb.query("ndjson", none).ok().stdout(), "");
     let csv = sb.query("csv", none);
-    assert_eq!(parse_csv(&csv.ok().stdout).len(), 1, "header only");
+    assert_eq!(parse_csv(csv.ok().stdout()).len(), 1, "header only");
 }
 
 #[test]
@@ -613,7 +491,7 @@ fn query_refuses_writing_statements_and_leaves_the_archive_byte_for_byte_unchang
             "{sql}: a clear message, got {:?}",
             run.stderr
         );
-        assert_eq!(run.stdout, "", "{sql}: nothing printed");
+        assert_eq!(run.stdout(), "", "{sql}: nothing printed");
         assert_eq!(
             sb.fingerprint(),
             before,
@@ -654,7 +532,7 @@ fn query_sql_error_exits_1_with_sqlites_message_on_one_line() {
     ] {
         let run = sb.query("table", sql);
         run.expect_code(1);
-        assert_eq!(run.stdout, "", "{sql}");
+        assert_eq!(run.stdout(), "", "{sql}");
         assert_eq!(
             run.stderr.lines().count(),
             1,
@@ -958,7 +836,7 @@ fn search(sb: &Sandbox, words: &[&str]) -> Vec<(String, String, String, String)>
     run.ok();
     run.json()
         .as_array()
-        .unwrap_or_else(|| panic!("{words:?}: JSON array:\n{}", run.stdout))
+        .unwrap_or_else(|| panic!("{words:?}: JSON array:\n{}", run.stdout()))
         .iter()
         .map(|h| {
             let text = |k: &str| {
@@ -997,9 +875,9 @@ fn search_finds_a_chinese_substring_inside_a_longer_comment() {
     let text = sb.run(&["search", "吵闹的邻居"]);
     text.ok();
     assert!(
-        text.stdout.contains("tokyo") && text.stdout.contains("[吵闹的邻居]"),
+        text.stdout().contains("tokyo") && text.stdout().contains("[吵闹的邻居]"),
         "text output shows the post and the marked match:\n{}",
-        text.stdout
+        text.stdout()
     );
     assert!(
         search(&sb, &["吵闹的朋友"]).is_empty(),
@@ -1265,7 +1143,7 @@ fn stats_counts_a_known_archive_in_text_and_json() {
     let run = k.sb.run(&["stats"]);
     run.ok();
     let lines: BTreeMap<String, String> = run
-        .stdout
+        .stdout()
         .lines()
         .filter_map(|l| {
             let (label, rest) = l.split_once("  ")?;
@@ -1275,7 +1153,7 @@ fn stats_counts_a_known_archive_in_text_and_json() {
     let value = |label: &str| -> &str {
         lines
             .get(label)
-            .unwrap_or_else(|| panic!("no {label:?} line:\n{}", run.stdout))
+            .unwrap_or_else(|| panic!("no {label:?} line:\n{}", run.stdout()))
     };
     for (label, n) in [
         ("posts", "2"),
@@ -1284,25 +1162,25 @@ fn stats_counts_a_known_archive_in_text_and_json() {
         ("slides", "7"),
         ("links", "1"),
     ] {
-        assert_eq!(value(label), n, "{label}:\n{}", run.stdout);
+        assert_eq!(value(label), n, "{label}:\n{}", run.stdout());
     }
     assert!(
         value("image URLs").starts_with("5 ")
             && value("image URLs").contains("4 stored, 1 failed, 0 not fetched yet"),
         "{}",
-        run.stdout
+        run.stdout()
     );
-    assert!(value("images").starts_with("3 "), "{}", run.stdout);
+    assert!(value("images").starts_with("3 "), "{}", run.stdout());
     assert!(
         value("referenced").starts_with(&format!("{referenced} B")),
         "{}",
-        run.stdout
+        run.stdout()
     );
     assert!(
         value("stored").starts_with(&format!("{stored} B"))
             && value("stored").contains(&format!("{} B saved", referenced - stored)),
         "{}",
-        run.stdout
+        run.stdout()
     );
 }
 
@@ -1342,18 +1220,18 @@ fn dupes_lists_the_most_used_image_first_with_its_posts_sessions_and_urls() {
             }
         ]),
         "{}",
-        run.stdout
+        run.stdout()
     );
     // The own image (one slide) is no duplicate.
-    assert!(!run.stdout.contains(&sha256_hex(&k.own)));
+    assert!(!run.stdout().contains(&sha256_hex(&k.own)));
 
     let run = k.sb.run(&["dupes"]);
     run.ok();
-    let lines: Vec<&str> = run.stdout.lines().collect();
+    let lines: Vec<&str> = run.stdout().lines().collect();
     assert!(
         lines[0].starts_with(&sha[..12]) && lines[0].contains("used 3 times"),
         "most used first:\n{}",
-        run.stdout
+        run.stdout()
     );
     for (i, (post, session, url)) in [
         ("alpha", "S1", &shared_url),
@@ -1367,13 +1245,13 @@ fn dupes_lists_the_most_used_image_first_with_its_posts_sessions_and_urls() {
         assert!(
             line.contains(&format!("{post} › {session}")) && line.ends_with(url.as_str()),
             "user line {i}: {line:?}\n{}",
-            run.stdout
+            run.stdout()
         );
     }
     assert!(
         lines[4].starts_with(&twice_sha[..12]) && lines[4].contains("used 2 times"),
         "{}",
-        run.stdout
+        run.stdout()
     );
     let run = k.sb.run(&["dupes", "--limit", "1", "--format", "json"]);
     assert_eq!(run.ok().json().as_array().unwrap().len(), 1);
@@ -1389,7 +1267,7 @@ fn verify_is_clean_on_a_fresh_archive() {
     let (sb, shas) = stored_bundle();
     let run = sb.run(&["verify"]);
     run.ok();
-    assert_eq!(run.stdout, "", "nothing to report");
+    assert_eq!(run.stdout(), "", "nothing to report");
     assert!(
         run.stderr.contains("2 images checked: all match"),
         "{:?}",
@@ -1409,10 +1287,10 @@ fn verify_reports_a_deleted_file_as_missing() {
     run.expect_code(1);
     let rel = format!("images/{}/{}.png", &shas[0][..2], shas[0]);
     assert_eq!(
-        run.stdout.trim_end(),
+        run.stdout().trim_end(),
         format!("missing file (the row has no file): {rel}"),
         "{}",
-        run.stdout
+        run.stdout()
     );
     assert!(run.stderr.contains("1 problem"), "{:?}", run.stderr);
 }
@@ -1428,16 +1306,16 @@ fn verify_reports_an_overwritten_file_as_corrupt() {
     let run = sb.run(&["verify"]);
     run.expect_code(1);
     let rel = format!("images/{}/{}.png", &shas[1][..2], shas[1]);
-    let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    let lines: Vec<&str> = run.stdout().lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stdout());
     assert!(
         lines[0].starts_with(&format!("corrupt file: {rel}"))
             && lines[0].contains(&sha256_hex(&bytes)),
         "{}",
-        run.stdout
+        run.stdout()
     );
     assert!(
-        !run.stdout.contains(&format!("{}.png", shas[0])),
+        !run.stdout().contains(&format!("{}.png", shas[0])),
         "the other file is fine"
     );
 }
@@ -1450,10 +1328,10 @@ fn verify_reports_a_stray_file_with_no_row() {
     let run = sb.run(&["verify"]);
     run.expect_code(1);
     assert_eq!(
-        run.stdout.trim_end(),
+        run.stdout().trim_end(),
         format!("file with no row (run 'slidearchive gc'): images/ab/{stray}.png"),
         "{}",
-        run.stdout
+        run.stdout()
     );
 }
 
@@ -1469,19 +1347,19 @@ fn verify_reports_a_url_whose_image_row_is_gone() {
     run.expect_code(1);
     let url = sb.file_url("bundle/one.png");
     assert!(
-        run.stdout
+        run.stdout()
             .contains(&format!("URL pointing at an image with no row: {url}")),
         "{}",
-        run.stdout
+        run.stdout()
     );
     assert!(
-        run.stdout.contains(&format!(
+        run.stdout().contains(&format!(
             "file with no row (run 'slidearchive gc'): images/{}/{}.png",
             &shas[0][..2],
             shas[0]
         )),
         "{}",
-        run.stdout
+        run.stdout()
     );
 }
 
@@ -1506,10 +1384,10 @@ fn gc_after_remove_deletes_only_the_files_nothing_uses() {
     run.ok();
     let rel = format!("images/{}/{own}.png", &own[..2]);
     assert_eq!(
-        run.stdout.trim_end(),
+        run.stdout().trim_end(),
         format!("would delete {rel}"),
         "{}",
-        run.stdout
+        run.stdout()
     );
     assert!(own_path.is_file(), "dry run deleted the file");
     assert_eq!(
@@ -1523,10 +1401,10 @@ fn gc_after_remove_deletes_only_the_files_nothing_uses() {
     let run = sb.run(&["gc"]);
     run.ok();
     assert_eq!(
-        run.stdout.trim_end(),
+        run.stdout().trim_end(),
         format!("deleted {rel}"),
         "{}",
-        run.stdout
+        run.stdout()
     );
     assert!(!own_path.exists(), "gc kept the unused file");
     assert_eq!(
@@ -1543,9 +1421,9 @@ fn gc_after_remove_deletes_only_the_files_nothing_uses() {
     assert_eq!(sb.count("SELECT count(*) FROM image"), 2);
     let run = sb.run(&["verify"]);
     run.ok();
-    assert_eq!(run.stdout, "");
+    assert_eq!(run.stdout(), "");
     // Nothing left to do.
-    assert_eq!(sb.run(&["gc"]).ok().stdout, "");
+    assert_eq!(sb.run(&["gc"]).ok().stdout(), "");
     assert_use_counts_exact(sb);
 }
 
@@ -1561,7 +1439,7 @@ fn gc_deletes_old_leftover_temporary_files_and_keeps_fresh_ones() {
 
     let run = sb.run(&["gc", "--dry-run"]);
     run.ok();
-    let listed: BTreeSet<&str> = run.stdout.lines().collect();
+    let listed: BTreeSet<&str> = run.stdout().lines().collect();
     let want: BTreeSet<String> = [
         "would delete images/tmp/incoming-old".to_string(),
         format!("would delete images/cd/{stray}.png"),
@@ -1571,7 +1449,7 @@ fn gc_deletes_old_leftover_temporary_files_and_keeps_fresh_ones() {
         listed,
         want.iter().map(String::as_str).collect(),
         "{}",
-        run.stdout
+        run.stdout()
     );
     assert!(
         old_tmp.exists() && old_stray.exists(),
@@ -1595,9 +1473,9 @@ fn gc_deletes_old_leftover_temporary_files_and_keeps_fresh_ones() {
     let run = sb.run(&["verify"]);
     run.ok();
     assert!(
-        !run.stdout.contains("incoming-old") && !run.stdout.contains(&stray),
+        !run.stdout().contains("incoming-old") && !run.stdout().contains(&stray),
         "{}",
-        run.stdout
+        run.stdout()
     );
     assert_eq!(sb.count("SELECT count(*) FROM image"), 2, "image rows kept");
 }
@@ -1723,7 +1601,7 @@ fn remove_deletes_a_post_and_everything_only_it_used() {
     sb.run(&["verify"]).ok();
     let run = sb.run(&["export", "two"]);
     run.ok();
-    assert!(run.stdout.contains("![](common.png)"));
+    assert!(run.stdout().contains("![](common.png)"));
     assert_use_counts_exact(&sb);
 }
 
@@ -1928,7 +1806,7 @@ fn queries_while_an_import_runs_all_succeed() {
             "SELECT (SELECT count(*) FROM post), (SELECT count(*) FROM slides), (SELECT count(*) FROM search)",
         );
         run.ok();
-        let row = parse_csv(&run.stdout)[1].clone();
+        let row = parse_csv(run.stdout())[1].clone();
         let posts: i64 = row[0].parse().unwrap();
         let slides: i64 = row[1].parse().unwrap();
         // A reader sees whole posts only: 1 + n posts of 100 slides.
